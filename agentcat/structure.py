@@ -1,0 +1,41 @@
+"""The structural description of an agent: a tree that `repr` prints and that tools can draw."""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+__all__ = ["Node", "render"]
+
+
+@frozen
+class Node:
+    """One agent in a composition: its kind, its label and the agents it is made of.
+
+    ``kind`` is ``"agent"`` for a leaf and the combinator's name otherwise (``"sequence"``,
+    ``"fan_out"``, ``"parallel"``, ``"fallback"``, ``"retry"``, ``"result"``, ``"lift"``, ...).
+    ``label`` is what a leaf is called, or how a wrapping combinator is written around its child.
+    """
+
+    kind: str
+    label: str
+    children: tuple[Node, ...] = ()
+
+
+_INFIX = {"sequence": " >> ", "fan_out": " & ", "parallel": " * ", "result_sequence": " >> "}
+
+
+def render(node: Node) -> str:
+    """Write ``node`` as the Python expression that builds it, e.g. ``a >> (b & c) >> d``."""
+    if node.kind in _INFIX:
+        return _INFIX[node.kind].join(_operand(child, node.kind) for child in node.children)
+    if not node.children:
+        return node.label
+    # A wrapping combinator: its label is a format with one slot per child.
+    return node.label.format(*(_operand(child, "call") for child in node.children))
+
+
+def _operand(child: Node, parent_kind: str) -> str:
+    text = render(child)
+    if child.kind in _INFIX and (parent_kind == "call" or child.kind != parent_kind):
+        return f"({text})"
+    return text
