@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from agentcat.products import FanOut
     from agentcat.resilience import Backoff
     from agentcat.results import Fallible
+    from agentcat.streaming import StreamingAgent
 
 __all__ = ["Agent", "FunctionAgent", "Id", "Identity", "agent"]
 
@@ -60,6 +61,8 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     # Sequence. Subclasses refine it: `Identity`, `Fallible` and the streaming agents.
     @overload
     def __rshift__(self: AnyAgent, other: Identity, /) -> AnyAgent: ...
+    @overload
+    def __rshift__(self: Agent[X, Y], other: StreamingAgent[Y, Z], /) -> StreamingAgent[X, Z]: ...
     @overload
     def __rshift__(self: Agent[X, Y], other: Agent[Y, Z], /) -> Agent[X, Z]: ...
     def __rshift__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:

@@ -43,8 +43,9 @@ class Pipeline(Agent[In, Out]):
 
 
 def compose(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
-    """``left >> right``: the identity vanishes, results compose by short-circuiting, anything
-    else becomes a flat :class:`Pipeline`. Raises :class:`TypeError` when the annotations of
+    """``left >> right``: the identity vanishes, results compose by short-circuiting, a
+    streaming agent on the right is fed from the left (a streaming pipeline), anything else
+    becomes a flat :class:`Pipeline`. Raises :class:`TypeError` when the annotations of
     ``left``'s output and ``right``'s input certainly disagree."""
     if not isinstance(right, Agent):
         raise TypeError(f"{left!r} >> {right!r}: the right operand is not an Agent")
@@ -56,6 +57,10 @@ def compose(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
 
     if isinstance(left, Fallible) and isinstance(right, Fallible):
         return fallible_sequence(left, right)
+    from agentcat.streaming import StreamingAgent, streaming_sequence
+
+    if isinstance(right, StreamingAgent):
+        return streaming_sequence(left, right)
     check_compatible(left, left.output_type, right)
     return Pipeline(_stages(left) + _stages(right))
 

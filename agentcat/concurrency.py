@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
+from anyio.streams.memory import MemoryObjectSendStream
 
-__all__ = ["gather"]
+from agentcat._vars import T
+from agentcat.sources import aclose_all
+
+__all__ = ["Starter", "gather", "merge"]
 
 
 async def gather(jobs: Sequence[Callable[[], Awaitable[Any]]]) -> list[Any]:
@@ -30,8 +35,63 @@ async def gather(jobs: Sequence[Callable[[], Awaitable[Any]]]) -> list[Any]:
     async with anyio.create_task_group() as group:
         for index, job in enumerate(jobs):
             group.start_soon(run, index, job)
+    _raise(failures)
+    return results
+
+
+Starter = Callable[[list[AsyncIterator[Any]]], AsyncIterator[Any]]
+"""Opens one producer, recording the iterators it makes so they can all be closed."""
+
+
+async def merge(
+    starters: Sequence[Starter],
+    tag: Callable[[int, Any], T],
+    background: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> AsyncIterator[T]:
+    """Yield ``tag(index, piece)`` for the pieces of every producer, in the order they arrive.
+
+    Each producer runs in its own task of a task group that lives exactly as long as this
+    generator, and hands its pieces over one at a time (no buffer: a slow consumer slows every
+    producer). ``background`` jobs (a distributor of shared input, say) run alongside. The
+    first failure cancels the rest and is raised unchanged; closing the generator, or
+    cancelling its consumer, cancels every producer.
+    """
+    send, receive = anyio.create_memory_object_stream[tuple[int, Any]]()
+    failures: list[Exception] = []
+
+    async def guarded(job: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await job()
+        except Exception as error:
+            failures.append(error)
+            group.cancel_scope.cancel()
+
+    async def pump(
+        index: int, start: Starter, out: MemoryObjectSendStream[tuple[int, Any]]
+    ) -> None:
+        chain: list[AsyncIterator[Any]] = []
+        try:
+            async with out:
+                async for piece in start(chain):
+                    await out.send((index, piece))
+        finally:
+            with anyio.CancelScope(shield=True):
+                await aclose_all(chain)
+
+    async with anyio.create_task_group() as group:
+        for job in background:
+            group.start_soon(guarded, job)
+        for index, start in enumerate(starters):
+            group.start_soon(guarded, functools.partial(pump, index, start, send.clone()))
+        send.close()
+        async with receive:
+            async for index, piece in receive:
+                yield tag(index, piece)
+    _raise(failures)
+
+
+def _raise(failures: list[Exception]) -> None:
     if len(failures) == 1:
         raise failures[0]
     if failures:
         raise ExceptionGroup("several concurrent agents failed", failures)
-    return results

@@ -49,7 +49,7 @@ class Fallback(Agent[In, Out]):
                 return await alternative.invoke(value)
             except self.on as error:
                 failures.append(error)
-        raise _exhausted(failures, f"every alternative of {self!r} failed")
+        raise exhausted(failures, f"every alternative of {self!r} failed")
 
     @property
     def input_type(self) -> object | None:
@@ -84,7 +84,7 @@ class Retry(Agent[In, Out]):
                 return await self.agent.invoke(value)
             except self.on as error:
                 failures.append(error)
-        raise _exhausted(failures, f"{self!r} failed on all {self.attempts} attempts")
+        raise exhausted(failures, f"{self!r} failed on all {self.attempts} attempts")
 
     @property
     def input_type(self) -> object | None:
@@ -98,7 +98,7 @@ class Retry(Agent[In, Out]):
         return Node("retry", "{}" + f".with_retry({self.attempts})", (self.agent.describe(),))
 
 
-def _exhausted(failures: list[Exception], summary: str) -> Exception:
+def exhausted(failures: list[Exception], summary: str) -> Exception:
     """The last failure, annotated with a summary and the earlier failures, so none is lost."""
     last = failures[-1]
     earlier = "".join(f"\n  {type(e).__name__}: {e}" for e in failures[:-1])

@@ -1,0 +1,171 @@
+"""`StreamedPromise[PIECE, WHOLE]`: a stream of pieces that can be replayed and awaited whole."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+import anyio
+
+__all__ = ["StreamClosedError", "StreamedPromise"]
+
+P = TypeVar("P")
+W = TypeVar("W")
+
+
+class StreamClosedError(RuntimeError):
+    """The stream was closed, or its producer cancelled, before it had produced everything."""
+
+
+class StreamedPromise(AsyncIterator[P], Generic[P, W]):
+    """A promise of a stream, in the MiniAgents sense, but pulled rather than pushed.
+
+    * Iterate it (``async for piece in promise``) to get the pieces as they are produced.
+    * :meth:`replay` gives another, independent iterator that starts from the first piece, so
+      several consumers each see everything; the pieces are kept for them (and for the whole).
+    * ``await promise`` gives the whole value, built from all the pieces.
+    * An error of the producer is raised to every consumer at the position where it happened;
+      the pieces before it stay available.
+
+    Nothing runs in the background: a piece is produced when a consumer asks for one that has
+    not been produced yet, in that consumer's task. So a slow consumer slows the producer, and
+    closing the promise (``aclose()``, leaving ``async with``) or cancelling the consumer stops
+    the producer at once.
+    """
+
+    def __init__(self, source: AsyncIterator[Any], resolve: Callable[[Sequence[P]], W]) -> None:
+        self._source = source
+        self._resolve = resolve
+        self._pieces: list[P] = []
+        self._error: BaseException | None = None
+        self._finished = False
+        self._pulling = False
+        self._arrived: anyio.Event | None = None
+        self._position = 0
+        self._whole: tuple[W] | None = None
+
+    # Production ------------------------------------------------------------------------
+
+    async def _produce(self) -> P:
+        """The next piece (by default the source's next item); ``StopAsyncIteration`` at the
+        end. Subclasses build richer pieces from the source's items here."""
+        return await anext(self._source)
+
+    async def _close_source(self) -> None:
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def piece(self, index: int) -> P:
+        """The piece at ``index``, producing pieces up to it if need be.
+
+        Raises ``StopAsyncIteration`` past the end, and the producer's error at its position.
+        """
+        while index >= len(self._pieces):
+            if self._finished:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            if self._pulling:
+                if self._arrived is None:
+                    self._arrived = anyio.Event()
+                await self._arrived.wait()
+            else:
+                await self._pull()
+        return self._pieces[index]
+
+    async def _pull(self) -> None:
+        self._pulling = True
+        try:
+            piece = await self._produce()
+        except StopAsyncIteration:
+            await self._finish(None)
+        except anyio.get_cancelled_exc_class():
+            await self._finish(StreamClosedError(f"{self!r} was cancelled while producing"))
+            raise
+        except BaseException as error:
+            await self._finish(error)
+        else:
+            self._pieces.append(piece)
+        finally:
+            self._pulling = False
+            arrived, self._arrived = self._arrived, None
+            if arrived is not None:
+                arrived.set()
+
+    async def _finish(self, error: BaseException | None) -> None:
+        self._finished = True
+        self._error = error
+        with anyio.CancelScope(shield=True):
+            await self._close_source()
+
+    # Consumption -----------------------------------------------------------------------
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> P:
+        piece = await self.piece(self._position)
+        self._position += 1
+        return piece
+
+    def replay(self) -> AsyncIterator[P]:
+        """A new iterator over every piece, from the first, independent of other consumers."""
+        return _Replay(self)
+
+    @property
+    def pieces(self) -> Sequence[P]:
+        """The pieces produced so far."""
+        return tuple(self._pieces)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the producer has ended, by finishing, failing or being closed."""
+        return self._finished
+
+    async def result(self) -> W:
+        """The whole value: every piece is produced, then resolved into one value."""
+        if self._whole is None:
+            index = len(self._pieces)
+            while True:
+                try:
+                    await self.piece(index)
+                except StopAsyncIteration:
+                    break
+                index += 1
+            self._whole = (self._resolve(self._pieces),)
+        return self._whole[0]
+
+    def __await__(self) -> Generator[Any, None, W]:
+        return self.result().__await__()
+
+    async def aclose(self) -> None:
+        """Stop the producer (and everything upstream of it); later reads past the pieces
+        produced so far raise :class:`StreamClosedError`."""
+        if not self._finished:
+            await self._finish(StreamClosedError(f"{self!r} was closed before its end"))
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class _Replay(AsyncIterator[P]):
+    __slots__ = ("_position", "_promise")
+
+    def __init__(self, promise: StreamedPromise[P, Any]) -> None:
+        self._promise = promise
+        self._position = 0
+
+    async def __anext__(self) -> P:
+        piece = await self._promise.piece(self._position)
+        self._position += 1
+        return piece

@@ -1,0 +1,223 @@
+"""Transducers: streaming stages that take their input a piece at a time, and built-in ones."""
+
+from __future__ import annotations
+
+import re
+import typing
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, final
+
+from attrs import field, frozen
+
+from agentcat._vars import In, Out, T, X, Y
+from agentcat.annotations import hints_of
+from agentcat.monoid import Monoid, monoid_for
+from agentcat.sources import given
+from agentcat.streaming import Chain, StreamingAgent
+from agentcat.structure import Node
+
+__all__ = [
+    "FunctionTransducer",
+    "MapDeltas",
+    "Transducer",
+    "filter_deltas",
+    "forward",
+    "map_deltas",
+    "split_sentences",
+    "transducer",
+]
+
+
+class Transducer(StreamingAgent[In, Out]):
+    """A streaming stage that passes pieces on as they arrive: define :meth:`transduce`.
+
+    Fed a whole value, it sees a stream of one delta. It is *sound* when its output accumulates
+    to the same value however its input is chunked (law S3); ``agentcat-laws`` checks that.
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
+        """The output deltas, produced while the input deltas arrive from ``source``."""
+
+    @property
+    def needs_whole_input(self) -> bool:
+        return False
+
+    def open(self, value: In, /) -> AsyncIterator[Out]:
+        return self.transduce(given(value))
+
+    def feed(
+        self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
+    ) -> AsyncIterator[Out]:
+        iterator = self.transduce(source)
+        chain.append(iterator)
+        return iterator
+
+
+@final
+@frozen(repr=False)
+class FunctionTransducer(Transducer[In, Out]):
+    """A transducer made of an ``async`` generator function (see :func:`transducer`)."""
+
+    function: Callable[[AsyncIterator[In]], AsyncIterator[Out]]
+    given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
+
+    def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
+        return self.function(source)
+
+    @property
+    def name(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
+
+    @property
+    def input_type(self) -> object | None:
+        return _element(hints_of(self.function)[0])
+
+    @property
+    def element_type(self) -> object | None:
+        return _element(hints_of(self.function)[1])
+
+    @property
+    def monoid(self) -> Monoid[Out] | None:
+        return self.given_monoid or monoid_for(self.element_type)
+
+
+def _element(annotation: object | None) -> object | None:
+    args = typing.get_args(annotation)
+    return args[0] if args else None
+
+
+def transducer(function: Callable[[AsyncIterator[X]], AsyncIterator[Y]], /) -> Transducer[X, Y]:
+    """Make a transducer of an ``async`` generator function from an iterator of input deltas
+    to output deltas: ``async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]``."""
+    if not callable(function):
+        raise TypeError(f"transducer() takes an async generator function, not {function!r}")
+    return FunctionTransducer(function)
+
+
+@final
+@frozen(repr=False)
+class MapDeltas(Transducer[In, Out]):
+    """``map_deltas(f)``: ``f`` applied to every delta as it passes.
+
+    Sound exactly when ``f`` is a monoid homomorphism (``f(e) = e``, ``f(x + y) = f(x) + f(y)``,
+    like ``str.upper``); consecutive maps are fused into one step.
+    """
+
+    function: Callable[[In], Out]
+
+    def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
+        return fused_maps([self], source)
+
+    @property
+    def name(self) -> str:
+        return f"map_deltas({getattr(self.function, '__name__', repr(self.function))})"
+
+    @property
+    def input_type(self) -> object | None:
+        return hints_of(self.function)[0]
+
+    @property
+    def element_type(self) -> object | None:
+        return hints_of(self.function)[1]
+
+
+def map_deltas(function: Callable[[X], Y], /) -> MapDeltas[X, Y]:
+    """A transducer that maps each delta with ``function`` (a homomorphism, for soundness)."""
+    return MapDeltas(function)
+
+
+async def fused_maps(
+    maps: Sequence[MapDeltas[Any, Any]], source: AsyncIterator[Any]
+) -> AsyncIterator[Any]:
+    """Apply a run of maps to every delta in one generator step."""
+    functions = [m.function for m in maps]
+    if len(functions) == 1:
+        (only,) = functions
+        async for delta in source:
+            yield only(delta)
+        return
+    async for delta in source:
+        for function in functions:
+            delta = function(delta)
+        yield delta
+
+
+@final
+@frozen(repr=False)
+class Forward(Transducer[Any, Any]):
+    """The forwarding transducer: every delta passes on unchanged, at once."""
+
+    async def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
+        async for delta in source:
+            yield delta
+
+    def describe(self) -> Node:
+        return Node("agent", "forward")
+
+
+forward = Forward()
+
+
+@final
+@frozen(repr=False)
+class FilterDeltas(Transducer[T, T]):
+    """``filter_deltas(keep)``: only the deltas for which ``keep`` is true pass on.
+
+    Depends on how its input is chunked unless ``keep`` looks at something chunking preserves.
+    """
+
+    keep: Callable[[T], bool]
+
+    async def transduce(self, source: AsyncIterator[T], /) -> AsyncIterator[T]:
+        keep = self.keep
+        async for delta in source:
+            if keep(delta):
+                yield delta
+
+    @property
+    def name(self) -> str:
+        return f"filter_deltas({getattr(self.keep, '__name__', repr(self.keep))})"
+
+
+def filter_deltas(keep: Callable[[X], bool], /) -> FilterDeltas[X]:
+    """A transducer that passes on only the deltas ``keep`` accepts."""
+    return FilterDeltas(keep)
+
+
+_SENTENCE_END = re.compile("[.!?\u2026]+[\"'\u201d\u2019)\\]]*\\s+")
+
+
+@final
+@frozen(repr=False)
+class SplitSentences(Transducer[str, str]):
+    """Text in, one delta per complete sentence out (with its trailing white space), each
+    passed on as soon as the white space after its final punctuation arrives; the rest of the
+    text comes last. Sound: the output adds up to the input for every chunking."""
+
+    async def transduce(self, source: AsyncIterator[str], /) -> AsyncIterator[str]:
+        pending = ""
+        async for delta in source:
+            pending += delta
+            start = 0
+            for end in _SENTENCE_END.finditer(pending):
+                if end.end() == len(pending):  # more white space may follow in the next delta
+                    break
+                yield pending[start : end.end()]
+                start = end.end()
+            pending = pending[start:]
+        if pending:
+            yield pending
+
+    @property
+    def element_type(self) -> object | None:
+        return str
+
+    def describe(self) -> Node:
+        return Node("agent", "split_sentences")
+
+
+split_sentences = SplitSentences()
