@@ -67,6 +67,11 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         from the first delta)."""
         return monoid_for(self.element_type)
 
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
+        """How the output deltas accumulate when the input deltas accumulate with ``upstream``
+        (a forwarder's output is its input's type; most stages ignore it)."""
+        return self.monoid
+
     @property
     def element_type(self) -> object | None:
         """The annotation of the output deltas, where it is known."""
@@ -97,7 +102,8 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         """The output stream for ``value`` (what ``invoke`` returns, without awaiting)."""
         chain: Chain = []
         iterator = self.start(value, chain)
-        return ChunkStream(iterator, self.monoid, upstream=chain[:-1], name=repr(self))
+        monoid = self.monoid_after(monoid_for(type(value)))
+        return ChunkStream(iterator, monoid, upstream=chain[:-1], name=repr(self))
 
     async def invoke(self, value: In, /) -> ChunkStream[Out]:
         return self.stream(value)
@@ -289,7 +295,8 @@ class StreamingPipeline(StreamingAgent[In, Out]):
 
     def start(self, value: In, chain: Chain, /) -> AsyncIterator[Out]:
         first = self.stages[0]
-        return _feed_stages(self.stages[1:], first.start(value, chain), first.monoid, chain)
+        monoid = first.monoid_after(monoid_for(type(value)))
+        return _feed_stages(self.stages[1:], first.start(value, chain), monoid, chain)
 
     def feed(
         self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
@@ -298,7 +305,13 @@ class StreamingPipeline(StreamingAgent[In, Out]):
 
     @property
     def monoid(self) -> Monoid[Out] | None:
-        return self.stages[-1].monoid
+        return self.monoid_after(None)
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
+        monoid = upstream
+        for stage in self.stages:
+            monoid = stage.monoid_after(monoid)
+        return monoid
 
     @property
     def element_type(self) -> object | None:
@@ -330,10 +343,10 @@ def _feed_stages(
                 run.append(after)
             iterator = fused_maps(run, iterator)
             chain.append(iterator)
-            monoid = run[-1].monoid
+            monoid = run[-1].monoid_after(monoid)
         else:
             iterator = stage.feed(iterator, monoid, chain)
-            monoid = stage.monoid
+            monoid = stage.monoid_after(monoid)
         index += 1
     return iterator
 

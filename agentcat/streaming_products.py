@@ -12,22 +12,25 @@ from attrs import frozen
 
 from agentcat._vars import In, Ts, W, X, Y, Z
 from agentcat.concurrency import Starter, merge
-from agentcat.monoid import Monoid, MonoidError, ProductMonoid
+from agentcat.monoid import Monoid, MonoidError, ProductMonoid, monoid_for
 from agentcat.streaming import Chain, StreamingAgent
 from agentcat.structure import Node
 
 __all__ = ["StreamingFanOut", "StreamingParallel", "streaming_fan_out"]
 
 
-def _product(branches: Sequence[StreamingAgent[Any, Any]]) -> ProductMonoid:
+def _product(
+    branches: Sequence[StreamingAgent[Any, Any]], upstream: Sequence[Monoid[Any] | None]
+) -> ProductMonoid:
     monoids: list[Monoid[Any]] = []
-    for branch in branches:
-        if branch.monoid is None:
+    for branch, before in zip(branches, upstream, strict=True):
+        monoid = branch.monoid_after(before)
+        if monoid is None:
             raise MonoidError(
                 f"the output of {branch!r} has no known monoid, so its deltas cannot be told "
                 "apart from the other branches': annotate it or lift it with monoid="
             )
-        monoids.append(branch.monoid)
+        monoids.append(monoid)
     return ProductMonoid.of_components(monoids)
 
 
@@ -55,7 +58,10 @@ class StreamingFanOut(StreamingAgent[In, tuple[*Ts]], Generic[In, *Ts]):
 
     @property
     def monoid(self) -> ProductMonoid:
-        return _product(self.branches)
+        return self.monoid_after(None)
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> ProductMonoid:
+        return _product(self.branches, [upstream] * len(self.branches))
 
     @property
     def element_type(self) -> object | None:
@@ -66,8 +72,9 @@ class StreamingFanOut(StreamingAgent[In, tuple[*Ts]], Generic[In, *Ts]):
         return self.branches[0].input_type
 
     def open(self, value: In, /) -> AsyncIterator[tuple[*Ts]]:
+        product = self.monoid_after(monoid_for(type(value)))
         starters = [_starting(branch, value) for branch in self.branches]
-        return merge(starters, self.monoid.inject)
+        return merge(starters, product.inject)
 
     def feed(
         self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
@@ -82,7 +89,7 @@ class StreamingFanOut(StreamingAgent[In, tuple[*Ts]], Generic[In, *Ts]):
         async def distribute() -> None:
             await _distribute(source, [send for send, _ in channels], _to_every(count))
 
-        iterator = merge(starters, self.monoid.inject, [distribute])
+        iterator = merge(starters, self.monoid_after(monoid).inject, [distribute])
         chain.append(iterator)
         return iterator
 
@@ -112,7 +119,13 @@ class StreamingParallel(StreamingAgent[tuple[X, W], tuple[Y, Z]]):
 
     @property
     def monoid(self) -> ProductMonoid:
-        return _product((self.first, self.second))
+        return self.monoid_after(None)
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> ProductMonoid:
+        parts: Sequence[Monoid[Any] | None] = (None, None)
+        if isinstance(upstream, ProductMonoid) and len(upstream.components) == 2:
+            parts = upstream.components
+        return _product((self.first, self.second), parts)
 
     @property
     def element_type(self) -> object | None:
@@ -122,7 +135,10 @@ class StreamingParallel(StreamingAgent[tuple[X, W], tuple[Y, Z]]):
         if not (isinstance(value, tuple) and len(value) == 2):
             raise TypeError(f"{self!r} takes a pair, not {value!r}")
         starters = [_starting(self.first, value[0]), _starting(self.second, value[1])]
-        return merge(starters, self.monoid.inject)
+        product = _product(
+            (self.first, self.second), (monoid_for(type(value[0])), monoid_for(type(value[1])))
+        )
+        return merge(starters, product.inject)
 
     def feed(
         self,
@@ -145,7 +161,7 @@ class StreamingParallel(StreamingAgent[tuple[X, W], tuple[Y, Z]]):
         async def distribute() -> None:
             await _distribute(source, [send for send, _ in channels], _by_component(monoid))
 
-        iterator = merge(starters, self.monoid.inject, [distribute])
+        iterator = merge(starters, self.monoid_after(monoid).inject, [distribute])
         chain.append(iterator)
         return iterator
 
@@ -220,6 +236,4 @@ def streaming_fan_out(
             "the plain one"
         )
     head = left.branches if isinstance(left, StreamingFanOut) else (left,)
-    fan: StreamingFanOut[Any, *tuple[Any, ...]] = StreamingFanOut((*head, right))
-    _product(fan.branches)  # fail now, not at the first delta, when a monoid is unknown
-    return fan
+    return StreamingFanOut((*head, right))

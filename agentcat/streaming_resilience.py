@@ -84,6 +84,9 @@ class StreamingFallback(StreamingAgent[In, Out]):
     def monoid(self) -> Monoid[Out] | None:
         return self.alternatives[0].monoid
 
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
+        return self.alternatives[0].monoid_after(upstream)
+
     @property
     def element_type(self) -> object | None:
         return self.alternatives[0].element_type
@@ -127,6 +130,9 @@ class StreamingRetry(StreamingAgent[In, Out]):
     @property
     def monoid(self) -> Monoid[Out] | None:
         return self.agent.monoid
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
+        return self.agent.monoid_after(upstream)
 
     @property
     def element_type(self) -> object | None:

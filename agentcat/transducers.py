@@ -155,6 +155,9 @@ class Forward(Transducer[Any, Any]):
         async for delta in source:
             yield delta
 
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return upstream
+
     def describe(self) -> Node:
         return Node("agent", "forward")
 
@@ -177,6 +180,9 @@ class FilterDeltas(Transducer[T, T]):
         async for delta in source:
             if keep(delta):
                 yield delta
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[T] | None:
+        return upstream
 
     @property
     def name(self) -> str:

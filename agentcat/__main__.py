@@ -1,0 +1,7 @@
+"""``python -m agentcat``: the same as the ``agentcat`` command."""
+
+import sys
+
+from agentcat.cli import main
+
+sys.exit(main())
