@@ -97,8 +97,9 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     async def _finish(self, error: BaseException | None) -> None:
         self._finished = True
         self._error = error
-        with anyio.CancelScope(shield=True):
-            await self._close_source()
+        # Not shielded: a source may hold a task group across its yields, which must be left
+        # from the consumer's own cancel scope, not from a new one.
+        await self._close_source()
 
     # Consumption -----------------------------------------------------------------------
 

@@ -6,8 +6,6 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import anyio
-
 from agentcat._vars import T
 from agentcat.chunk import Accumulation, Chunk
 from agentcat.monoid import Monoid, MonoidError, monoid_of
@@ -88,8 +86,7 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
         return self._monoid
 
     async def _close_source(self) -> None:
-        with anyio.CancelScope(shield=True):
-            await aclose_all((*self._upstream, self._source))
+        await aclose_all((*self._upstream, self._source))
 
     @property
     def accumulated(self) -> T:

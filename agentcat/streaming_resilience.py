@@ -54,8 +54,7 @@ async def _attempt(
             recoverable=left,
         ) from error
     finally:
-        with anyio.CancelScope(shield=True):
-            await aclose_all(chain)
+        await aclose_all(chain)
 
 
 @final
