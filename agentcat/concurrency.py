@@ -78,6 +78,7 @@ async def merge(
             with anyio.CancelScope(shield=True):
                 await aclose_all(chain)
 
+    closed = False
     async with anyio.create_task_group() as group:
         for job in background:
             group.start_soon(guarded, job)
@@ -86,8 +87,14 @@ async def merge(
         send.close()
         async with receive:
             async for index, piece in receive:
-                yield tag(index, piece)
-    _raise(failures)
+                try:
+                    yield tag(index, piece)
+                except GeneratorExit:  # closed by the consumer: stop the producers, then end
+                    closed = True
+                    group.cancel_scope.cancel()
+                    break
+    if not closed:
+        _raise(failures)
 
 
 def _raise(failures: list[Exception]) -> None:
