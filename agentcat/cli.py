@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -30,9 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pace < 0 or args.tokens < 1:
         parser.error("--pace must be at least 0 and --tokens at least 1")
-    report = anyio.run(
-        partial(run_demo, args.topic, sys.stdout, args.pace, args.tokens), backend=args.backend
-    )
+    try:
+        report = anyio.run(
+            partial(run_demo, args.topic, sys.stdout, args.pace, args.tokens),
+            backend=args.backend,
+        )
+    except BrokenPipeError:  # the reader went away (``agentcat demo | head``): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     print(
         f"\n\ntime to first token: {report.time_to_first_token * 1000:.1f} ms, "
         f"{report.tokens} tokens in {report.duration:.2f} s "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -47,7 +47,7 @@ async def merge(
     starters: Sequence[Starter],
     tag: Callable[[int, Any], T],
     background: Sequence[Callable[[], Awaitable[None]]] = (),
-) -> AsyncIterator[T]:
+) -> AsyncGenerator[T, None]:
     """Yield ``tag(index, piece)`` for the pieces of every producer, in the order they arrive.
 
     Each producer runs in its own task of a task group that lives exactly as long as this

@@ -79,17 +79,9 @@ class StreamingFanOut(StreamingAgent[In, tuple[*Ts]], Generic[In, *Ts]):
     def feed(
         self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
     ) -> AsyncIterator[tuple[*Ts]]:
-        count = len(self.branches)
-        channels = [anyio.create_memory_object_stream[Any]() for _ in range(count)]
-        starters = [
-            _feeding(branch, receive, monoid)
-            for branch, (_, receive) in zip(self.branches, channels, strict=True)
-        ]
-
-        async def distribute() -> None:
-            await _distribute(source, [send for send, _ in channels], _to_every(count))
-
-        iterator = merge(starters, self.monoid_after(monoid).inject, [distribute])
+        product = self.monoid_after(monoid)
+        feeds = [(branch, monoid) for branch in self.branches]
+        iterator = _fed(source, feeds, _to_every(len(feeds)), product)
         chain.append(iterator)
         return iterator
 
@@ -149,19 +141,10 @@ class StreamingParallel(StreamingAgent[tuple[X, W], tuple[Y, Z]]):
     ) -> AsyncIterator[tuple[Y, Z]]:
         if not (isinstance(monoid, ProductMonoid) and len(monoid.components) == 2):
             return super().feed(source, monoid, chain)  # a plain pair: wait for it whole
-        channels = [anyio.create_memory_object_stream[Any]() for _ in range(2)]
+        product = self.monoid_after(monoid)
         branches: tuple[StreamingAgent[Any, Any], ...] = (self.first, self.second)
-        starters = [
-            _feeding(branch, receive, component)
-            for branch, (_, receive), component in zip(
-                branches, channels, monoid.components, strict=True
-            )
-        ]
-
-        async def distribute() -> None:
-            await _distribute(source, [send for send, _ in channels], _by_component(monoid))
-
-        iterator = merge(starters, self.monoid_after(monoid).inject, [distribute])
+        feeds = list(zip(branches, monoid.components, strict=True))
+        iterator = _fed(source, feeds, _by_component(monoid), product)
         chain.append(iterator)
         return iterator
 
@@ -173,6 +156,33 @@ def _starting(branch: StreamingAgent[Any, Any], value: Any) -> Starter:
     return lambda chain: branch.start(value, chain)
 
 
+async def _fed(
+    source: AsyncIterator[Any],
+    feeds: Sequence[tuple[StreamingAgent[Any, Any], Monoid[Any] | None]],
+    route: Route,
+    product: ProductMonoid,
+) -> AsyncIterator[Any]:
+    """Branches fed from one input stream: a distributor hands each input delta to the branches
+    ``route`` names, through one unbuffered channel per branch, and their outputs are merged.
+    The channels exist only while this generator runs, and it closes them all."""
+    with contextlib.ExitStack() as channels:
+        pairs = [anyio.create_memory_object_stream[Any]() for _ in feeds]
+        for send, receive in pairs:
+            channels.enter_context(send)
+            channels.enter_context(receive)
+        starters = [
+            _feeding(branch, receive, monoid)
+            for (branch, monoid), (_, receive) in zip(feeds, pairs, strict=True)
+        ]
+
+        async def distribute() -> None:
+            await _distribute(source, [send for send, _ in pairs], route)
+
+        async with contextlib.aclosing(merge(starters, product.inject, [distribute])) as merged:
+            async for delta in merged:
+                yield delta
+
+
 def _feeding(
     branch: StreamingAgent[Any, Any],
     receive: MemoryObjectReceiveStream[Any],
@@ -180,14 +190,9 @@ def _feeding(
 ) -> Starter:
     def start(chain: Chain) -> AsyncIterator[Any]:
         chain.append(receive)  # closed with the branch, which tells the distributor
-        return branch.feed(_receiving(receive), monoid, chain)
+        return branch.feed(receive, monoid, chain)
 
     return start
-
-
-async def _receiving(receive: MemoryObjectReceiveStream[Any]) -> AsyncIterator[Any]:
-    async for item in receive:
-        yield item
 
 
 Route = Callable[[Any], list[tuple[int, Any]]]

@@ -108,9 +108,21 @@ class MapDeltas(Transducer[In, Out]):
     """
 
     function: Callable[[In], Out]
+    given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
         return fused_maps([self], source)
+
+    @property
+    def monoid(self) -> Monoid[Out] | None:
+        return self.given_monoid or monoid_for(self.element_type)
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
+        """Without an annotation or ``monoid=``, the map is taken to keep the delta type (as
+        ``str.upper`` does)."""
+        if self.monoid is not None or self.element_type is not None:
+            return self.monoid
+        return upstream
 
     @property
     def name(self) -> str:
@@ -125,9 +137,13 @@ class MapDeltas(Transducer[In, Out]):
         return hints_of(self.function)[1]
 
 
-def map_deltas(function: Callable[[X], Y], /) -> MapDeltas[X, Y]:
-    """A transducer that maps each delta with ``function`` (a homomorphism, for soundness)."""
-    return MapDeltas(function)
+def map_deltas(
+    function: Callable[[X], Y], /, *, monoid: Monoid[Y] | None = None
+) -> MapDeltas[X, Y]:
+    """A transducer that maps each delta with ``function`` (a homomorphism, for soundness);
+    ``monoid`` says how the mapped deltas accumulate when ``function`` is not annotated and
+    changes the type."""
+    return MapDeltas(function, monoid)
 
 
 async def fused_maps(
