@@ -1,0 +1,111 @@
+"""Message promises: one streamed-promise design, and flattening of any nesting of content."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import anyio
+import pytest
+
+from agentcat.messages import Message, MessagePromise, MessageSequencePromise
+from tests.streams import Tokens
+
+pytestmark = pytest.mark.anyio
+
+
+async def tokens(*parts: str) -> AsyncIterator[str]:
+    for part in parts:
+        yield part
+
+
+async def test_a_message_promise_streams_tokens_and_resolves_to_one_fixed_message() -> None:
+    promise = MessagePromise(tokens("Hel", "lo"), role="user", metadata={"k": 1})
+    assert [token async for token in promise] == ["Hel", "lo"]
+    message = await promise
+    assert (message.content, message.role, dict(message.metadata)) == ("Hello", "user", {"k": 1})
+    assert await promise is message
+    assert [token async for token in promise.replay()] == ["Hel", "lo"]
+
+
+def test_messages_are_immutable() -> None:
+    message = Message("hi", metadata={"a": 1})
+    with pytest.raises(AttributeError):
+        message.content = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        message.metadata["a"] = 2  # type: ignore[index]
+
+
+async def test_every_kind_of_nesting_flattens_in_order() -> None:
+    async def later() -> str:
+        return "awaited"
+
+    def generated() -> Iterator[object]:
+        yield "from a generator"
+        yield ["in a list inside it"]
+
+    async def agenerated() -> AsyncIterator[object]:
+        yield "from an async generator"
+        yield MessageSequencePromise("nested sequence")
+
+    stream = Tokens(["streamed ", "text"]).stream("")
+    sequence = MessageSequencePromise(
+        "plain",
+        Message("a message", role="user"),
+        MessagePromise(tokens("a ", "promise")),
+        [("tuple in list",)],
+        generated(),
+        agenerated(),
+        later(),
+        stream,
+    )
+    messages = await sequence
+    assert [m.content for m in messages] == [
+        "plain",
+        "a message",
+        "a promise",
+        "tuple in list",
+        "from a generator",
+        "in a list inside it",
+        "from an async generator",
+        "nested sequence",
+        "awaited",
+        "streamed text",
+    ]
+    assert messages[1].role == "user"
+
+
+async def test_an_exception_in_the_content_is_raised_at_its_position() -> None:
+    failure = LookupError("no such message")
+    sequence = MessageSequencePromise("first", failure, "never")
+    seen: list[str] = []
+    with pytest.raises(LookupError) as caught:
+        await _read(sequence, seen)
+    assert caught.value is failure
+    assert seen == ["first"]
+
+
+async def _read(sequence: MessageSequencePromise, into: list[str]) -> None:
+    async for promise in sequence:
+        into.append((await promise).content)
+
+
+async def test_content_that_is_not_a_message_is_named() -> None:
+    with pytest.raises(TypeError, match="cannot make a message of 42"):
+        await MessageSequencePromise("ok", 42)
+
+
+async def test_a_message_is_passed_on_before_its_tokens_are_all_there() -> None:
+    release = anyio.Event()
+
+    async def slow_tokens() -> AsyncIterator[str]:
+        yield "first "
+        await release.wait()
+        yield "second"
+
+    sequence = MessageSequencePromise(MessagePromise(slow_tokens()), "after")
+    with anyio.fail_after(5):
+        promise = await anext(sequence)
+        assert await anext(promise) == "first "
+        release.set()
+        assert (await promise).content == "first second"
+        assert (await (await anext(sequence))).content == "after"
