@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 import types
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
+from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,7 +95,7 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]
         return tuple([await promise async for promise in self.replay()])
 
 
-async def _flatten(item: object, role: str) -> AsyncIterator[MessagePromise]:
+async def _flatten(item: object, role: str) -> AsyncGenerator[MessagePromise, None]:
     if isinstance(item, MessagePromise):
         yield item
     elif isinstance(item, Message):
@@ -110,14 +111,17 @@ async def _flatten(item: object, role: str) -> AsyncIterator[MessagePromise]:
         raise item
     elif isinstance(item, AsyncIterable):
         async for part in item:
-            async for promise in _flatten(part, role):
-                yield promise
+            async with aclosing(_flatten(part, role)) as promises:
+                async for promise in promises:
+                    yield promise
     elif inspect.isawaitable(item):
-        async for promise in _flatten(await item, role):
-            yield promise
+        async with aclosing(_flatten(await item, role)) as promises:
+            async for promise in promises:
+                yield promise
     elif isinstance(item, Iterable) and not isinstance(item, bytes | Mapping):
         for part in item:
-            async for promise in _flatten(part, role):
-                yield promise
+            async with aclosing(_flatten(part, role)) as promises:
+                async for promise in promises:
+                    yield promise
     else:
         raise TypeError(f"cannot make a message of {item!r} ({type(item).__qualname__})")

@@ -103,9 +103,10 @@ async def test_a_message_is_passed_on_before_its_tokens_are_all_there() -> None:
         yield "second"
 
     sequence = MessageSequencePromise(MessagePromise(slow_tokens()), "after")
-    with anyio.fail_after(5):
+    with anyio.fail_after(5):  # a deadlock, not a duration, is what fails here
         promise = await anext(sequence)
         assert await anext(promise) == "first "
         release.set()
         assert (await promise).content == "first second"
         assert (await (await anext(sequence))).content == "after"
+        await sequence.aclose()
