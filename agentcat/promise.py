@@ -62,6 +62,12 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
         Raises ``StopAsyncIteration`` past the end, and the producer's error at its position.
         """
+        if index >= len(self._pieces):
+            await self._reach(index)
+        return self._pieces[index]
+
+    async def _reach(self, index: int) -> None:
+        """Produce pieces (or wait for the consumer producing them) until ``index`` exists."""
         while index >= len(self._pieces):
             if self._finished:
                 if self._error is not None:
@@ -71,28 +77,22 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
                 if self._arrived is None:
                     self._arrived = anyio.Event()
                 await self._arrived.wait()
-            else:
-                await self._pull()
-        return self._pieces[index]
-
-    async def _pull(self) -> None:
-        self._pulling = True
-        try:
-            piece = await self._produce()
-        except StopAsyncIteration:
-            await self._finish(None)
-        except anyio.get_cancelled_exc_class():
-            await self._finish(StreamClosedError(f"{self!r} was cancelled while producing"))
-            raise
-        except BaseException as error:
-            await self._finish(error)
-        else:
-            self._pieces.append(piece)
-        finally:
-            self._pulling = False
-            arrived, self._arrived = self._arrived, None
-            if arrived is not None:
-                arrived.set()
+                continue
+            self._pulling = True
+            try:
+                self._pieces.append(await self._produce())
+            except StopAsyncIteration:
+                await self._finish(None)
+            except anyio.get_cancelled_exc_class():
+                await self._finish(StreamClosedError(f"{self!r} was cancelled while producing"))
+                raise
+            except BaseException as error:
+                await self._finish(error)
+            finally:
+                self._pulling = False
+                arrived, self._arrived = self._arrived, None
+                if arrived is not None:
+                    arrived.set()
 
     async def _finish(self, error: BaseException | None) -> None:
         self._finished = True
@@ -107,9 +107,11 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         return self
 
     async def __anext__(self) -> P:
-        piece = await self.piece(self._position)
-        self._position += 1
-        return piece
+        index = self._position
+        if index >= len(self._pieces):
+            await self._reach(index)
+        self._position = index + 1
+        return self._pieces[index]
 
     def replay(self) -> AsyncIterator[P]:
         """A new iterator over every piece, from the first, independent of other consumers."""

@@ -20,9 +20,7 @@ async def test_a_failure_before_the_first_delta_falls_back_transparently() -> No
     assert chunks[-1].accumulated == "one two three"
 
 
-async def test_a_failure_after_the_first_delta_is_an_error_with_the_partial_output() -> (
-    None
-):
+async def test_a_failure_after_the_first_delta_is_an_error_with_the_partial_output() -> None:
     failure = ConnectionError("reset")
     flaky = Tokens(WORDS, error=failure, fail_after=2, label="primary")
     backup = Tokens(["never "], label="backup")
