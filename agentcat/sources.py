@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic
 
 from agentcat._vars import T
-from agentcat.monoid import Monoid, monoid_of
+from agentcat.monoid import Monoid, MonoidError, monoid_of
 
-__all__ = ["Ending", "Once", "aclose_all", "accumulate"]
+__all__ = ["Ending", "Once", "accumulate", "aclose_all", "given"]
 
 
 class Ending(AsyncIterator[T], Generic[T]):
@@ -54,8 +54,6 @@ async def accumulate(source: AsyncIterator[T], monoid: Monoid[T] | None) -> T:
     parts = [part async for part in source]
     if monoid is None:
         if not parts:
-            from agentcat.monoid import MonoidError
-
             raise MonoidError("cannot accumulate an empty stream of unknown type: pass monoid=")
         monoid = monoid_of(parts[0])
     return parts[0] if len(parts) == 1 else monoid.concat(parts)

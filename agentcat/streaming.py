@@ -94,7 +94,7 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
     ) -> AsyncIterator[Out]:
         """Open the stage on an input stream whose deltas combine with ``monoid``."""
-        iterator: AsyncIterator[Out] = _OpenAfter(self, source, monoid, chain)
+        iterator: AsyncIterator[Out] = _OpenAfter(self, source, monoid)
         chain.append(iterator)
         return iterator
 
@@ -164,16 +164,15 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
 class _OpenAfter(Ending[U]):
     """A whole-input stage fed a stream: accumulate the input, then open the stage on it."""
 
-    __slots__ = ("_agent", "_chain", "_inner", "_monoid", "_source", "ended")
+    __slots__ = ("_agent", "_inner", "_monoid", "_source", "ended")
 
     def __init__(
         self,
         agent: StreamingAgent[T, U],
         source: AsyncIterator[T],
         monoid: Monoid[T] | None,
-        chain: Chain,
     ) -> None:
-        self._agent, self._source, self._monoid, self._chain = agent, source, monoid, chain
+        self._agent, self._source, self._monoid = agent, source, monoid
         self._inner: AsyncIterator[U] | None = None
         self.ended = False
 
