@@ -4,6 +4,7 @@ checker runs (a Jupyter session, a script)."""
 from __future__ import annotations
 
 import collections.abc
+import functools
 import types
 import typing
 from typing import Any, TypeVar
@@ -91,11 +92,13 @@ def format_annotation(annotation: object) -> str:
     return repr(annotation).replace("typing.", "").replace("collections.abc.", "")
 
 
+@functools.lru_cache(maxsize=4096)
 def hints_of(function: object) -> tuple[object | None, object | None]:
     """The annotation of the first parameter and of the return value of ``function``.
 
     ``None`` for each one that is missing or cannot be resolved (a forward reference to a name
     that does not exist yet), so such agents simply compose without the run-time check.
+    Cached: streams ask at every start, and resolving annotations is slow.
     """
     try:
         hints = typing.get_type_hints(function)

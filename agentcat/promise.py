@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
@@ -37,7 +39,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     def __init__(self, source: AsyncIterator[Any], resolve: Callable[[Sequence[P]], W]) -> None:
         self._source = source
         self._resolve = resolve
-        self._pieces: list[P] = []
+        self._items: list[Any] = []
         self._error: BaseException | None = None
         self._finished = False
         self._pulling = False
@@ -47,10 +49,15 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
     # Production ------------------------------------------------------------------------
 
-    async def _produce(self) -> P:
-        """The next piece (by default the source's next item); ``StopAsyncIteration`` at the
-        end. Subclasses build richer pieces from the source's items here."""
+    async def _produce(self) -> Any:
+        """The next item to keep (by default the source's next item); ``StopAsyncIteration``
+        at the end. What is kept is what replays read; see :meth:`_present`."""
         return await anext(self._source)
+
+    def _present(self, index: int) -> P:
+        """The piece a consumer receives for the item kept at ``index`` (the item itself by
+        default; a subclass may keep something lighter and build the piece when it is read)."""
+        return self._items[index]  # type: ignore[no-any-return]
 
     async def _close_source(self) -> None:
         aclose = getattr(self._source, "aclose", None)
@@ -62,13 +69,13 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
         Raises ``StopAsyncIteration`` past the end, and the producer's error at its position.
         """
-        if index >= len(self._pieces):
+        if index >= len(self._items):
             await self._reach(index)
-        return self._pieces[index]
+        return self._present(index)
 
     async def _reach(self, index: int) -> None:
         """Produce pieces (or wait for the consumer producing them) until ``index`` exists."""
-        while index >= len(self._pieces):
+        while index >= len(self._items):
             if self._finished:
                 if self._error is not None:
                     raise self._error
@@ -80,7 +87,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
                 continue
             self._pulling = True
             try:
-                self._pieces.append(await self._produce())
+                self._items.append(await self._produce())
             except StopAsyncIteration:
                 await self._finish(None)
             except anyio.get_cancelled_exc_class():
@@ -108,10 +115,10 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
     async def __anext__(self) -> P:
         index = self._position
-        if index >= len(self._pieces):
+        if index >= len(self._items):
             await self._reach(index)
         self._position = index + 1
-        return self._pieces[index]
+        return self._present(index)
 
     def replay(self) -> AsyncIterator[P]:
         """A new iterator over every piece, from the first, independent of other consumers."""
@@ -120,7 +127,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     @property
     def pieces(self) -> Sequence[P]:
         """The pieces produced so far."""
-        return tuple(self._pieces)
+        return tuple(self._present(index) for index in range(len(self._items)))
 
     @property
     def finished(self) -> bool:
@@ -130,15 +137,14 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     async def result(self) -> W:
         """The whole value: every piece is produced, then resolved into one value."""
         if self._whole is None:
-            index = len(self._pieces)
-            while True:
-                try:
-                    await self.piece(index)
-                except StopAsyncIteration:
-                    break
-                index += 1
-            self._whole = (self._resolve(self._pieces),)
+            await self._drain()
+            self._whole = (self._resolve(self.pieces),)
         return self._whole[0]
+
+    async def _drain(self) -> None:
+        """Produce every piece (raising the producer's error, if any)."""
+        with contextlib.suppress(StopAsyncIteration):
+            await self._reach(sys.maxsize)
 
     def __await__(self) -> Generator[Any, None, W]:
         return self.result().__await__()

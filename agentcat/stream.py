@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 from agentcat._vars import T
 from agentcat.chunk import Accumulation, Chunk
@@ -14,19 +15,25 @@ from agentcat.sources import Ending, aclose_all
 
 __all__ = ["ChunkStream"]
 
+_END: Final = object()
+"""Kept after the last delta: it reads as the terminal chunk."""
 
-def _whole(chunks: Sequence[Chunk[T]]) -> T:
-    return chunks[-1].accumulated
+
+def _not_used(_: Sequence[Chunk[Any]]) -> Any:
+    raise AssertionError("a ChunkStream resolves its whole value from its accumulation")
 
 
 class ChunkStream(StreamedPromise[Chunk[T], T]):
     """The chunks of one streamed value, an ``AsyncIterator[Chunk[T]]`` that is also a promise.
 
-    Every chunk but the last carries one delta with ``done=False``; the last has ``done=True``
-    and an empty delta, unless the source knew its one delta was the last (a lifted plain agent
-    gives exactly one chunk, ``done=True``). An empty stream is that one terminal chunk.
-    ``await stream`` is the accumulated value; :attr:`accumulated` is what has arrived so far,
-    also after an error.
+    Every chunk but the last carries one (non-empty) delta with ``done=False``; the last has
+    ``done=True`` and an empty delta, unless the source knew its one delta was the last (a
+    lifted plain agent gives exactly one chunk, ``done=True``). An empty stream is that one
+    terminal chunk. ``await stream`` is the accumulated value; :attr:`accumulated` is what has
+    arrived so far, also after an error.
+
+    The stream keeps only the deltas (for replay and for the whole value) and builds each chunk
+    when it is read, so a long stream holds no per-token objects beyond its text.
     """
 
     def __init__(
@@ -37,45 +44,56 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
         upstream: Sequence[AsyncIterator[Any]] = (),
         name: str = "stream",
     ) -> None:
-        super().__init__(deltas, _whole)
+        super().__init__(deltas, _not_used)
         self._upstream = upstream
         self._name = name
         self._monoid = monoid
         self._accumulation: Accumulation[T] | None = None
+        self._latencies = array("d")
         self._ending = deltas if isinstance(deltas, Ending) else None
-        self._ended = False
+        self._single = False
         self._started: float | None = None
 
     def __repr__(self) -> str:
         return f"<ChunkStream of {self._name}>"
 
-    async def _produce(self) -> Chunk[T]:
-        if self._ended:
+    async def _produce(self) -> Any:
+        if self._single or (self._items and self._items[-1] is _END):
             raise StopAsyncIteration
         if self._started is None:
             self._started = time.perf_counter()
-        try:
-            delta = await anext(self._source)
-        except StopAsyncIteration:
-            self._ended = True
-            totals = self._accumulation or Accumulation(self._require_monoid())
-            return Chunk(
-                totals.monoid.empty(),
-                totals,
-                True,
-                index=len(totals.parts),
-                latency=time.perf_counter() - self._started,
-            )
-        latency = time.perf_counter() - self._started
-        if self._ending is not None and self._ending.ended and self._accumulation is None:
-            self._ended = True
-            return Chunk(delta, delta, True, index=0, latency=latency)
+        source = self._source
+        while True:
+            try:
+                delta = await anext(source)
+            except StopAsyncIteration:
+                self._latencies.append(time.perf_counter() - self._started)
+                return _END
+            if delta or not self._accumulate(delta).monoid.is_empty(delta):
+                break
+        self._latencies.append(time.perf_counter() - self._started)
+        if self._ending is not None and self._ending.ended and not self._items:
+            self._single = True  # the one delta, final at once: nothing follows it
+            return delta
+        self._accumulate(delta).parts.append(delta)
+        return delta
+
+    def _accumulate(self, delta: T) -> Accumulation[T]:
         accumulation = self._accumulation
         if accumulation is None:
             accumulation = Accumulation(self._monoid or monoid_of(delta))
             self._accumulation = accumulation
-        accumulation.parts.append(delta)
-        return Chunk(delta, accumulation, False, index=len(accumulation.parts) - 1, latency=latency)
+        return accumulation
+
+    def _present(self, index: int) -> Chunk[T]:
+        item = self._items[index]
+        latency = self._latencies[index]
+        if self._single:
+            return Chunk(item, item, True, index=0, latency=latency)
+        if item is _END:
+            totals = self._accumulation or Accumulation(self._require_monoid())
+            return Chunk(totals.monoid.empty(), totals, True, index=index, latency=latency)
+        return Chunk(item, self._accumulation, False, index=index, latency=latency)
 
     def _require_monoid(self) -> Monoid[T]:
         if self._monoid is None:
@@ -85,14 +103,20 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
             )
         return self._monoid
 
+    async def result(self) -> T:
+        if self._whole is None:
+            await self._drain()
+            self._whole = (self.accumulated,)
+        return self._whole[0]
+
     async def _close_source(self) -> None:
         await aclose_all((*self._upstream, self._source))
 
     @property
     def accumulated(self) -> T:
         """The value accumulated from the deltas produced so far (after an error too)."""
-        if self._pieces and self._pieces[-1].done:
-            return self._pieces[-1].accumulated
+        if self._single:
+            return self._items[0]  # type: ignore[no-any-return]
         if self._accumulation is not None:
             return self._accumulation.prefix(len(self._accumulation.parts))
         return self._require_monoid().empty()
@@ -100,4 +124,4 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
     @property
     def time_to_first_chunk(self) -> float | None:
         """Seconds from the first request to the first chunk, once there is one."""
-        return self._pieces[0].latency if self._pieces else None
+        return self._latencies[0] if self._latencies else None

@@ -72,6 +72,10 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         (a forwarder's output is its input's type; most stages ignore it)."""
         return self.monoid
 
+    def monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
+        """How the output deltas accumulate when the stage is opened on ``value``."""
+        return self.monoid_after(monoid_for(type(value)))
+
     @property
     def element_type(self) -> object | None:
         """The annotation of the output deltas, where it is known."""
@@ -102,7 +106,7 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         """The output stream for ``value`` (what ``invoke`` returns, without awaiting)."""
         chain: Chain = []
         iterator = self.start(value, chain)
-        monoid = self.monoid_after(monoid_for(type(value)))
+        monoid = self.monoid_for_input(value)
         return ChunkStream(iterator, monoid, upstream=chain[:-1], name=repr(self))
 
     async def invoke(self, value: In, /) -> ChunkStream[Out]:
@@ -294,7 +298,7 @@ class StreamingPipeline(StreamingAgent[In, Out]):
 
     def start(self, value: In, chain: Chain, /) -> AsyncIterator[Out]:
         first = self.stages[0]
-        monoid = first.monoid_after(monoid_for(type(value)))
+        monoid = first.monoid_for_input(value)
         return _feed_stages(self.stages[1:], first.start(value, chain), monoid, chain)
 
     def feed(
@@ -309,6 +313,12 @@ class StreamingPipeline(StreamingAgent[In, Out]):
     def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
         monoid = upstream
         for stage in self.stages:
+            monoid = stage.monoid_after(monoid)
+        return monoid
+
+    def monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
+        monoid = self.stages[0].monoid_for_input(value)
+        for stage in self.stages[1:]:
             monoid = stage.monoid_after(monoid)
         return monoid
 

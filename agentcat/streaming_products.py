@@ -12,7 +12,7 @@ from attrs import frozen
 
 from agentcat._vars import In, Ts, W, X, Y, Z
 from agentcat.concurrency import Starter, merge
-from agentcat.monoid import Monoid, MonoidError, ProductMonoid, monoid_for
+from agentcat.monoid import Monoid, MonoidError, ProductMonoid
 from agentcat.streaming import Chain, StreamingAgent
 from agentcat.structure import Node
 
@@ -22,16 +22,21 @@ __all__ = ["StreamingFanOut", "StreamingParallel", "streaming_fan_out"]
 def _product(
     branches: Sequence[StreamingAgent[Any, Any]], upstream: Sequence[Monoid[Any] | None]
 ) -> ProductMonoid:
-    monoids: list[Monoid[Any]] = []
-    for branch, before in zip(branches, upstream, strict=True):
-        monoid = branch.monoid_after(before)
-        if monoid is None:
-            raise MonoidError(
-                f"the output of {branch!r} has no known monoid, so its deltas cannot be told "
-                "apart from the other branches': annotate it or lift it with monoid="
-            )
-        monoids.append(monoid)
-    return ProductMonoid.of_components(monoids)
+    return ProductMonoid.of_components(
+        [
+            _known(branch, branch.monoid_after(before))
+            for branch, before in zip(branches, upstream, strict=True)
+        ]
+    )
+
+
+def _known(branch: StreamingAgent[Any, Any], monoid: Monoid[Any] | None) -> Monoid[Any]:
+    if monoid is None:
+        raise MonoidError(
+            f"the output of {branch!r} has no known monoid, so its deltas cannot be told "
+            "apart from the other branches': annotate it or lift it with monoid="
+        )
+    return monoid
 
 
 def _element(branches: Sequence[StreamingAgent[Any, Any]]) -> object | None:
@@ -72,9 +77,13 @@ class StreamingFanOut(StreamingAgent[In, tuple[*Ts]], Generic[In, *Ts]):
         return self.branches[0].input_type
 
     def open(self, value: In, /) -> AsyncIterator[tuple[*Ts]]:
-        product = self.monoid_after(monoid_for(type(value)))
         starters = [_starting(branch, value) for branch in self.branches]
-        return merge(starters, product.inject)
+        return merge(starters, self.monoid_for_input(value).inject)
+
+    def monoid_for_input(self, value: In, /) -> ProductMonoid:
+        return ProductMonoid.of_components(
+            [_known(branch, branch.monoid_for_input(value)) for branch in self.branches]
+        )
 
     def feed(
         self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
@@ -127,10 +136,16 @@ class StreamingParallel(StreamingAgent[tuple[X, W], tuple[Y, Z]]):
         if not (isinstance(value, tuple) and len(value) == 2):
             raise TypeError(f"{self!r} takes a pair, not {value!r}")
         starters = [_starting(self.first, value[0]), _starting(self.second, value[1])]
-        product = _product(
-            (self.first, self.second), (monoid_for(type(value[0])), monoid_for(type(value[1])))
+        return merge(starters, self.monoid_for_input(value).inject)
+
+    def monoid_for_input(self, value: tuple[X, W], /) -> ProductMonoid:
+        first, second = value
+        return ProductMonoid.of_components(
+            [
+                _known(self.first, self.first.monoid_for_input(first)),
+                _known(self.second, self.second.monoid_for_input(second)),
+            ]
         )
-        return merge(starters, product.inject)
 
     def feed(
         self,

@@ -81,10 +81,12 @@ class StreamingFallback(StreamingAgent[In, Out]):
 
     @property
     def monoid(self) -> Monoid[Out] | None:
-        return self.alternatives[0].monoid
+        return self.monoid_after(None)
 
     def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
-        return self.alternatives[0].monoid_after(upstream)
+        """The first monoid known among the alternatives (any may be the one that answers)."""
+        known = (a.monoid_after(upstream) for a in self.alternatives)
+        return next((monoid for monoid in known if monoid is not None), None)
 
     @property
     def element_type(self) -> object | None:
