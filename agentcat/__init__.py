@@ -6,6 +6,7 @@ from agentcat.compose import Pipeline
 from agentcat.monoid import (
     BYTES,
     DICT,
+    INFERRED,
     LAST,
     LIST,
     STR,
@@ -43,6 +44,7 @@ from agentcat.transducers import (
 __all__ = [
     "BYTES",
     "DICT",
+    "INFERRED",
     "LAST",
     "LIST",
     "STR",

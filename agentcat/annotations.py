@@ -96,8 +96,8 @@ def format_annotation(annotation: object) -> str:
 def hints_of(function: object) -> tuple[object | None, object | None]:
     """The annotation of the first parameter and of the return value of ``function``.
 
-    ``None`` for each one that is missing or cannot be resolved (a forward reference to a name
-    that does not exist yet), so such agents simply compose without the run-time check.
+    ``None`` for each one that is missing, ``Any``, or cannot be resolved (a forward reference
+    to a name that does not exist yet), so such agents compose without the run-time check.
     Cached: streams ask at every start, and resolving annotations is slow.
     """
     try:
@@ -108,4 +108,9 @@ def hints_of(function: object) -> tuple[object | None, object | None]:
     names = code.co_varnames[: code.co_argcount] if code is not None else ()
     params = [name for name in names if name not in ("self", "cls")]
     first = hints.get(params[0]) if params else None
-    return first, hints.get("return")
+    return _known(first), _known(hints.get("return"))
+
+
+def _known(annotation: object) -> object | None:
+    """``None`` (unknown) for a missing annotation and for ``Any``, which says nothing."""
+    return None if annotation is Any else annotation

@@ -16,6 +16,7 @@ from agentcat._vars import T
 __all__ = [
     "BYTES",
     "DICT",
+    "INFERRED",
     "LAST",
     "LIST",
     "STR",
@@ -82,8 +83,29 @@ def _last(parts: Sequence[Any]) -> Any:
 
 
 LAST: Monoid[Any] = Monoid("last", lambda: None, lambda a, b: a if b is None else b, _last)
-"""The monoid of a value that is produced whole (identity ``None``, the latest value wins): what
-a lifted plain agent's output accumulates with when its type has no monoid of its own."""
+"""The latest value wins (identity ``None``): for a value that is replaced, not extended."""
+
+
+def _inferred_combine(left: Any, right: Any) -> Any:
+    if left is None:
+        return right
+    if right is None:
+        return left
+    return monoid_of(left).combine(left, right)
+
+
+def _inferred_concat(parts: Sequence[Any]) -> Any:
+    present = [part for part in parts if part is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return monoid_of(present[0]).concat(present)
+
+
+INFERRED: Monoid[Any] = Monoid("inferred", lambda: None, _inferred_combine, _inferred_concat)
+"""The monoid of deltas whose type is known only when they arrive (identity ``None``): they
+combine with the monoid of their own type, and a single delta of a type that has none (an
+``int`` from a plain agent) is its own accumulation; a second one is a :class:`MonoidError`.
+It is what a stage whose output type is unknown accumulates with."""
 
 _BUILT_IN: tuple[tuple[type, Monoid[Any]], ...] = (
     (str, STR),

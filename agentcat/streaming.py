@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections.abc
-import inspect
 import typing
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +12,7 @@ from attrs import field, frozen
 
 from agentcat._vars import AnyAgent, In, Out, T, U, W, X, Y, Z
 from agentcat.agent import Agent, FunctionAgent, Identity
-from agentcat.monoid import LAST, Monoid, monoid_for
+from agentcat.monoid import INFERRED, Monoid, monoid_for
 from agentcat.sources import Ending, accumulate
 from agentcat.stream import ChunkStream
 from agentcat.structure import Node
@@ -209,18 +208,9 @@ class Lifted(StreamingAgent[In, Out]):
         return _LiftedSource(self.agent, value)
 
     @property
-    def monoid(self) -> Monoid[Out] | None:
-        if self.given_monoid is not None:
-            return self.given_monoid
-        known = monoid_for(self.element_type)
-        return known if known is not None or self._may_stream() else LAST
-
-    def _may_stream(self) -> bool:
-        output = self.agent.output_type
-        if output is None:
-            function = getattr(self.agent, "function", None)
-            return function is None or inspect.isasyncgenfunction(function)
-        return typing.get_origin(output) in _ITERATORS
+    def monoid(self) -> Monoid[Out]:
+        """``monoid=`` if given, else the monoid of the output type, else :data:`INFERRED`."""
+        return self.given_monoid or monoid_for(self.element_type) or INFERRED
 
     @property
     def element_type(self) -> object | None:

@@ -12,7 +12,7 @@ from attrs import frozen
 
 from agentcat._vars import In, Ts, W, X, Y, Z
 from agentcat.concurrency import Starter, merge
-from agentcat.monoid import Monoid, MonoidError, ProductMonoid
+from agentcat.monoid import INFERRED, Monoid, ProductMonoid
 from agentcat.streaming import Chain, StreamingAgent
 from agentcat.structure import Node
 
@@ -24,19 +24,15 @@ def _product(
 ) -> ProductMonoid:
     return ProductMonoid.of_components(
         [
-            _known(branch, branch.monoid_after(before))
+            _known(branch.monoid_after(before))
             for branch, before in zip(branches, upstream, strict=True)
         ]
     )
 
 
-def _known(branch: StreamingAgent[Any, Any], monoid: Monoid[Any] | None) -> Monoid[Any]:
-    if monoid is None:
-        raise MonoidError(
-            f"the output of {branch!r} has no known monoid, so its deltas cannot be told "
-            "apart from the other branches': annotate it or lift it with monoid="
-        )
-    return monoid
+def _known(monoid: Monoid[Any] | None) -> Monoid[Any]:
+    """A branch's monoid; an unknown one is inferred from the branch's first delta."""
+    return INFERRED if monoid is None else monoid
 
 
 def _element(branches: Sequence[StreamingAgent[Any, Any]]) -> object | None:
@@ -82,7 +78,7 @@ class StreamingFanOut(StreamingAgent[In, tuple[*Ts]], Generic[In, *Ts]):
 
     def monoid_for_input(self, value: In, /) -> ProductMonoid:
         return ProductMonoid.of_components(
-            [_known(branch, branch.monoid_for_input(value)) for branch in self.branches]
+            [_known(branch.monoid_for_input(value)) for branch in self.branches]
         )
 
     def feed(
@@ -142,8 +138,8 @@ class StreamingParallel(StreamingAgent[tuple[X, W], tuple[Y, Z]]):
         first, second = value
         return ProductMonoid.of_components(
             [
-                _known(self.first, self.first.monoid_for_input(first)),
-                _known(self.second, self.second.monoid_for_input(second)),
+                _known(self.first.monoid_for_input(first)),
+                _known(self.second.monoid_for_input(second)),
             ]
         )
 

@@ -9,7 +9,7 @@ import anyio
 from attrs import field, frozen, validators
 
 from agentcat._vars import In, Out
-from agentcat.monoid import Monoid, monoid_of
+from agentcat.monoid import INFERRED, Monoid, monoid_of
 from agentcat.resilience import Backoff, exhausted
 from agentcat.sources import aclose_all
 from agentcat.streaming import Chain, StreamingAgent
@@ -84,9 +84,11 @@ class StreamingFallback(StreamingAgent[In, Out]):
         return self.monoid_after(None)
 
     def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
-        """The first monoid known among the alternatives (any may be the one that answers)."""
-        known = (a.monoid_after(upstream) for a in self.alternatives)
-        return next((monoid for monoid in known if monoid is not None), None)
+        """The most specific monoid among the alternatives' (any may be the one that answers):
+        the first one known by type, else :data:`INFERRED` if one infers, else ``None``."""
+        known = [a.monoid_after(upstream) for a in self.alternatives]
+        specific = [m for m in known if m is not None and m is not INFERRED]
+        return specific[0] if specific else next((m for m in known if m is not None), None)
 
     @property
     def element_type(self) -> object | None:
