@@ -1,0 +1,257 @@
+"""Instruments the laws wrap around agents: call counters, chunking policies, stream sources and
+a failing stage.
+
+None of them changes what an agent computes; each makes something observable (how often a
+stage ran, how its output was cut into deltas, where a stream broke) or builds the other side of
+a law (the lifted ``S_c(f)`` of the streaming functor laws).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from attrs import field, frozen
+
+from agentcat import Agent, ChunkStream, Fallible, Monoid, StreamingAgent, Transducer
+from agentcat.monoid import LAST, monoid_for
+from agentcat.structure import Node
+from agentcat_laws.strategies import ChunkPlan, split
+
+__all__ = [
+    "Calls",
+    "Chunked",
+    "Emit",
+    "FailAfter",
+    "Project",
+    "Raising",
+    "counted",
+    "emitting",
+    "monoid_of_value",
+]
+
+AnyAgent = Agent[Any, Any]
+
+
+class Calls:
+    """How many times an instrumented agent was invoked (streaming: started or fed)."""
+
+    __slots__ = ("count", "outputs")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.outputs: list[Any] = []
+
+    def __repr__(self) -> str:
+        return f"{self.count} call{'s' if self.count != 1 else ''}"
+
+
+@frozen(repr=False)
+class _CountedAgent(Agent[Any, Any]):
+    inner: AnyAgent
+    calls: Calls = field(eq=False)
+
+    async def invoke(self, value: Any, /) -> Any:
+        self.calls.count += 1
+        output = await self.inner.invoke(value)
+        self.calls.outputs.append(output)
+        return output
+
+    @property
+    def input_type(self) -> object | None:
+        return self.inner.input_type
+
+    @property
+    def output_type(self) -> object | None:
+        return self.inner.output_type
+
+    def describe(self) -> Node:
+        return self.inner.describe()
+
+
+@frozen(repr=False)
+class _CountedFallible(Fallible[Any, Any, Any]):
+    inner: Fallible[Any, Any, Any]
+    calls: Calls = field(eq=False)
+
+    async def invoke(self, value: Any, /) -> Any:
+        self.calls.count += 1
+        output = await self.inner.invoke(value)
+        self.calls.outputs.append(output)
+        return output
+
+    @property
+    def input_type(self) -> object | None:
+        return self.inner.input_type
+
+    def describe(self) -> Node:
+        return self.inner.describe()
+
+
+@frozen(repr=False)
+class _CountedStreaming(StreamingAgent[Any, Any]):
+    inner: StreamingAgent[Any, Any]
+    calls: Calls = field(eq=False)
+
+    @property
+    def needs_whole_input(self) -> bool:
+        return self.inner.needs_whole_input
+
+    def open(self, value: Any, /) -> AsyncIterator[Any]:
+        self.calls.count += 1
+        return self.inner.open(value)
+
+    def start(self, value: Any, chain: list[AsyncIterator[Any]], /) -> AsyncIterator[Any]:
+        self.calls.count += 1
+        return self.inner.start(value, chain)
+
+    def feed(
+        self,
+        source: AsyncIterator[Any],
+        monoid: Monoid[Any] | None,
+        chain: list[AsyncIterator[Any]],
+        /,
+    ) -> AsyncIterator[Any]:
+        self.calls.count += 1
+        return self.inner.feed(source, monoid, chain)
+
+    @property
+    def monoid(self) -> Monoid[Any] | None:
+        return self.inner.monoid
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return self.inner.monoid_after(upstream)
+
+    @property
+    def element_type(self) -> object | None:
+        return self.inner.element_type
+
+    @property
+    def input_type(self) -> object | None:
+        return self.inner.input_type
+
+    def describe(self) -> Node:
+        return self.inner.describe()
+
+
+def counted(agent: AnyAgent) -> tuple[AnyAgent, Calls]:
+    """An agent that computes what ``agent`` does, of the same kind (plain, fallible or
+    streaming, so ``>>`` composes it the same way), and the counter of its invocations."""
+    calls = Calls()
+    if isinstance(agent, StreamingAgent):
+        return _CountedStreaming(agent, calls), calls
+    if isinstance(agent, Fallible):
+        return _CountedFallible(agent, calls), calls
+    return _CountedAgent(agent, calls), calls
+
+
+def monoid_of_value(value: object) -> Monoid[Any]:
+    """The monoid of ``value``'s type, or ``LAST`` (the value is one delta) when it has none."""
+    found = monoid_for(type(value))
+    return found if found is not None else LAST
+
+
+async def _deltas(parts: Sequence[Any]) -> AsyncIterator[Any]:
+    for part in parts:
+        yield part
+
+
+@frozen(repr=False)
+class Chunked(Agent[Any, Any]):
+    """``agent``, with its output cut by ``plan`` and produced as an async iterator of deltas:
+    lifted, it is ``S_c(agent)``, the streaming version of ``agent`` with chunking policy c.
+
+    The output of a streaming ``agent`` is accumulated first, then cut.
+    """
+
+    agent: AnyAgent
+    plan: ChunkPlan
+
+    async def invoke(self, value: Any, /) -> AsyncIterator[Any]:
+        output = await self.agent.invoke(value)
+        if isinstance(output, ChunkStream):
+            output = await output
+        return _deltas(split(output, self.plan))
+
+    @property
+    def input_type(self) -> object | None:
+        return self.agent.input_type
+
+    @property
+    def name(self) -> str:
+        return f"chunked({self.agent!r}, {self.plan!r})"
+
+
+@frozen(repr=False)
+class Emit(Agent[Any, Any]):
+    """Whatever its input, produces ``deltas``: the source of a law's input stream."""
+
+    deltas: tuple[Any, ...]
+
+    async def invoke(self, value: Any, /) -> AsyncIterator[Any]:
+        return _deltas(self.deltas)
+
+    @property
+    def name(self) -> str:
+        return f"emit{list(self.deltas)!r}"
+
+
+def emitting(deltas: Sequence[Any], monoid: Monoid[Any]) -> StreamingAgent[Any, Any]:
+    """A streaming agent whose output is the stream of ``deltas`` (accumulating with
+    ``monoid``): ``emitting(chunks) >> t`` feeds ``t`` that chunking."""
+    from agentcat import lift
+
+    return lift(Emit(tuple(deltas)), monoid=monoid)
+
+
+@frozen(repr=False)
+class FailAfter(Transducer[Any, Any]):
+    """Forwards the first ``count`` deltas, then raises ``error``: at the next delta, or at the
+    end of its input if that comes first."""
+
+    count: int
+    error: Exception
+
+    async def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
+        passed = 0
+        async for delta in source:
+            if passed == self.count:
+                raise self.error
+            passed += 1
+            yield delta
+        raise self.error
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return upstream
+
+    @property
+    def name(self) -> str:
+        return f"fail_after({self.count}, {self.error!r})"
+
+
+@frozen(repr=False)
+class Project(Agent[Any, Any]):
+    """``fst`` (``index`` 0) or ``snd`` (``index`` 1): one item of a pair."""
+
+    index: int
+
+    async def invoke(self, value: Any, /) -> Any:
+        return value[self.index]
+
+    @property
+    def name(self) -> str:
+        return ("fst", "snd")[self.index] if self.index < 2 else f"item({self.index})"
+
+
+@frozen(repr=False)
+class Raising(Agent[Any, Any]):
+    """An agent that raises ``error`` whatever its input."""
+
+    error: Exception
+
+    async def invoke(self, value: Any, /) -> Any:
+        raise self.error
+
+    @property
+    def name(self) -> str:
+        return f"raising({self.error!r})"
