@@ -87,7 +87,8 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     ) -> Agent[X, Y]:
         """An agent that tries this one, then each alternative in turn while they fail with ``on``.
 
-        When every one fails, the last failure is raised; the earlier ones are its ``__context__``.
+        When every one fails, the last failure is raised, with the earlier ones as its
+        ``__context__`` chain and named in a note.
         """
         from agentcat.resilience import Fallback
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, final
 
 import anyio
@@ -10,7 +10,14 @@ from attrs import field, frozen, validators
 
 from agentcat._vars import In, Out
 from agentcat.monoid import INFERRED, Monoid, monoid_of
-from agentcat.resilience import Backoff, exhausted
+from agentcat.resilience import (
+    Backoff,
+    describe_fallback,
+    describe_retry,
+    exhausted,
+    fallback_plan,
+    retry_plan,
+)
 from agentcat.sources import aclose_all
 from agentcat.streaming import Chain, StreamingAgent
 from agentcat.structure import Node
@@ -30,31 +37,38 @@ class StreamingError(Exception):
         self.recoverable = recoverable
 
 
-async def _attempt(
+async def first_stream(
     owner: StreamingAgent[Any, Any],
-    agent: StreamingAgent[In, Out],
+    plan: Sequence[tuple[StreamingAgent[In, Out], float]],
     value: In,
     on: tuple[type[Exception], ...],
-    left: bool,
+    summary: str,
 ) -> AsyncIterator[Out]:
-    """Stream ``agent`` on ``value``; a failure after the first delta becomes StreamingError."""
-    chain: Chain = []
-    emitted: list[Out] = []
-    try:
-        async for delta in agent.start(value, chain):
-            emitted.append(delta)
-            yield delta
-    except on as error:
-        if not emitted:
-            raise
-        monoid: Monoid[Out] = agent.monoid or monoid_of(emitted[0])
-        raise StreamingError(
-            f"{owner!r}: {agent!r} failed after {len(emitted)} deltas: {error}",
-            partial=monoid.concat(emitted),
-            recoverable=left,
-        ) from error
-    finally:
-        await aclose_all(chain)
+    """Stream the first attempt of ``plan`` that does not fail with ``on`` before its first
+    delta; a failure after it is a :class:`StreamingError` (the deltas are passed on already)."""
+    failures: list[Exception] = []
+    for number, (agent, delay) in enumerate(plan, 1):
+        if delay:
+            await anyio.sleep(delay)
+        chain: Chain = []
+        emitted: list[Out] = []
+        try:
+            async for delta in agent.start(value, chain):
+                emitted.append(delta)
+                yield delta
+            return
+        except on as error:
+            if emitted:
+                monoid: Monoid[Out] = agent.monoid or monoid_of(emitted[0])
+                raise StreamingError(
+                    f"{owner!r}: {agent!r} failed after {len(emitted)} deltas: {error}",
+                    partial=monoid.concat(emitted),
+                    recoverable=number < len(plan),
+                ) from error
+            failures.append(error)
+        finally:
+            await aclose_all(chain)
+    raise exhausted(failures, summary)
 
 
 @final
@@ -65,19 +79,9 @@ class StreamingFallback(StreamingAgent[In, Out]):
     alternatives: tuple[StreamingAgent[In, Out], ...]
     on: tuple[type[Exception], ...]
 
-    async def open(self, value: In, /) -> AsyncIterator[Out]:
-        failures: list[Exception] = []
-        for number, alternative in enumerate(self.alternatives, 1):
-            left = number < len(self.alternatives)
-            try:
-                async for delta in _attempt(self, alternative, value, self.on, left):
-                    yield delta
-                return
-            except StreamingError:
-                raise
-            except self.on as error:
-                failures.append(error)
-        raise exhausted(failures, f"every alternative of {self!r} failed")
+    def open(self, value: In, /) -> AsyncIterator[Out]:
+        plan = fallback_plan(self.alternatives)
+        return first_stream(self, plan, value, self.on, f"every alternative of {self!r} failed")
 
     @property
     def monoid(self) -> Monoid[Out] | None:
@@ -99,9 +103,7 @@ class StreamingFallback(StreamingAgent[In, Out]):
         return self.alternatives[0].input_type
 
     def describe(self) -> Node:
-        slots = ", ".join("{}" for _ in self.alternatives[1:])
-        children = tuple(a.describe() for a in self.alternatives)
-        return Node("fallback", "{}.with_fallback(" + slots + ")", children)
+        return describe_fallback(self.alternatives)
 
 
 @final
@@ -114,21 +116,10 @@ class StreamingRetry(StreamingAgent[In, Out]):
     backoff: Backoff
     on: tuple[type[Exception], ...]
 
-    async def open(self, value: In, /) -> AsyncIterator[Out]:
-        failures: list[Exception] = []
-        for retry in range(self.attempts):
-            if retry:
-                await anyio.sleep(self.backoff.delay(retry - 1))
-            left = retry + 1 < self.attempts
-            try:
-                async for delta in _attempt(self, self.agent, value, self.on, left):
-                    yield delta
-                return
-            except StreamingError:
-                raise
-            except self.on as error:
-                failures.append(error)
-        raise exhausted(failures, f"{self!r} failed on all {self.attempts} attempts")
+    def open(self, value: In, /) -> AsyncIterator[Out]:
+        plan = retry_plan(self.agent, self.attempts, self.backoff)
+        summary = f"{self!r} failed on all {self.attempts} attempts"
+        return first_stream(self, plan, value, self.on, summary)
 
     @property
     def monoid(self) -> Monoid[Out] | None:
@@ -146,4 +137,4 @@ class StreamingRetry(StreamingAgent[In, Out]):
         return self.agent.input_type
 
     def describe(self) -> Node:
-        return Node("retry", "{}" + f".with_retry({self.attempts})", (self.agent.describe(),))
+        return describe_retry(self.agent, self.attempts)
