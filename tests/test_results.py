@@ -1,0 +1,152 @@
+"""Errors as values: ``as_result``, ``fail``, Kleisli ``>>`` and ``recover``; laws E1, E2, E4."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from returns.result import Failure, Success
+
+from agentcat import Fallible, FallibleSequence, agent, fail
+from tests.helpers import Counted, Raising
+from tests.strategies import (
+    LawError,
+    ModelledFallible,
+    ProgramAgent,
+    errors,
+    fallible_agents,
+    kleisli_model,
+    programs,
+    texts,
+)
+
+
+@pytest.mark.anyio
+@given(programs(), texts())
+async def test_as_result_wraps_the_output_in_success(f: ProgramAgent, x: str) -> None:
+    assert await f.as_result().invoke(x) == Success(f.run(x))
+
+
+@pytest.mark.anyio
+@given(errors(), texts())
+async def test_as_result_returns_the_raised_error_as_a_failure(error: LawError, x: str) -> None:
+    result = await Raising(error).as_result().invoke(x)
+    assert isinstance(result, Failure)
+    assert result.failure() is error
+
+
+@pytest.mark.anyio
+async def test_as_result_catches_only_the_given_types() -> None:
+    error = KeyError("k")
+    assert (await Raising(error).as_result(KeyError, ValueError).invoke("x")).failure() is error
+    with pytest.raises(KeyError) as info:
+        await Raising(error).as_result(ValueError).invoke("x")
+    assert info.value is error
+
+
+@pytest.mark.anyio
+@given(errors(), texts())
+async def test_fail_always_fails_with_its_error(error: LawError, x: str) -> None:
+    result = await fail(error).invoke(x)
+    assert isinstance(result, Failure)
+    assert result.failure() is error
+
+
+# --- E1: fail(e) >> f is fail(e), and f is never invoked --------------------------------------
+
+
+@pytest.mark.anyio
+@given(errors(), fallible_agents(), texts())
+async def test_e1_fail_then_anything_is_the_failure(
+    error: LawError, modelled: ModelledFallible, x: str
+) -> None:
+    f, _ = modelled
+    composed = fail(error) >> f
+    assert isinstance(composed, FallibleSequence)
+    result = await composed.invoke(x)
+    assert isinstance(result, Failure)
+    assert result.failure() is error
+
+
+@pytest.mark.anyio
+@given(errors(), programs(), texts())
+async def test_e1_the_agent_after_a_failure_is_never_invoked(
+    error: LawError, f: ProgramAgent, x: str
+) -> None:
+    counted = Counted(f)
+    result = await (fail(error) >> counted.as_result()).invoke(x)
+    assert result.failure() is error
+    assert counted.calls == 0
+
+
+# --- E2: a failure in f of f >> g skips g and surfaces unchanged ------------------------------
+
+
+@pytest.mark.anyio
+@given(st.lists(fallible_agents(), min_size=1, max_size=4), errors(), programs(), texts())
+async def test_e2_a_failure_skips_every_later_stage(
+    before: list[ModelledFallible], error: LawError, g: ProgramAgent, x: str
+) -> None:
+    counted = Counted(g)
+    agent: Fallible[str, str, Exception] = before[0][0]
+    for stage, _ in before[1:]:
+        agent = agent >> stage
+    agent = agent >> fail(error) >> counted.as_result()
+    result = await agent.invoke(x)
+    expected = kleisli_model([model for _, model in before], x)
+    if isinstance(expected, Success):
+        expected = Failure(error)
+    assert isinstance(result, Failure)
+    assert result.failure() is expected.failure()
+    assert counted.calls == 0
+
+
+@pytest.mark.anyio
+@given(errors(), programs(), programs(), texts())
+async def test_e2_a_raising_agent_skips_the_next_fallible_one(
+    error: LawError, f: ProgramAgent, g: ProgramAgent, x: str
+) -> None:
+    counted = Counted(g)
+    result = await ((f >> Raising(error)).as_result() >> counted.as_result()).invoke(x)
+    assert result.failure() is error
+    assert counted.calls == 0
+
+
+@pytest.mark.anyio
+@given(errors(), programs(), programs(), texts())
+async def test_e2_a_raising_agent_in_a_pipeline_propagates_the_same_exception(
+    error: LawError, f: ProgramAgent, g: ProgramAgent, x: str
+) -> None:
+    counted = Counted(g)
+    with pytest.raises(LawError) as info:
+        await (f >> Raising(error) >> counted).invoke(x)
+    assert info.value is error
+    assert counted.calls == 0
+
+
+# --- E4: recovering a success is a no-op ---------------------------------------------------------
+
+
+@pytest.mark.anyio
+@given(programs(), programs(), texts())
+async def test_e4_recovering_a_success_is_a_no_op(
+    f: ProgramAgent, handler: ProgramAgent, x: str
+) -> None:
+    counted = Counted(handler)
+    assert await f.as_result().recover(counted).invoke(x) == await f.invoke(x)
+    assert counted.calls == 0
+
+
+@pytest.mark.anyio
+@given(errors(), texts())
+async def test_recover_hands_the_failure_to_the_handler(error: LawError, x: str) -> None:
+    seen: list[object] = []
+
+    async def handle(failure: Exception) -> str:
+        seen.append(failure)
+        return "recovered"
+
+    recovered = Raising(error).as_result().recover(agent(handle))
+    assert await recovered.invoke(x) == "recovered"
+    assert seen == [error]
+    assert seen[0] is error

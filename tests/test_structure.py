@@ -1,0 +1,126 @@
+"""``repr`` writes the expression that builds an agent; ``describe()`` gives its tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from agentcat import Agent, Id, Node, agent, fail
+
+A = Agent[Any, Any]
+
+
+def _leaf(name: str) -> A:
+    def function(value: Any) -> Any:
+        return value
+
+    function.__name__ = function.__qualname__ = name
+    return agent(function)
+
+
+parse, summarize, classify, render, f, g, h, k = map(
+    _leaf, ["parse", "summarize", "classify", "render", "f", "g", "h", "k"]
+)
+NAMESPACE: dict[str, object] = {
+    "parse": parse,
+    "summarize": summarize,
+    "classify": classify,
+    "render": render,
+    "f": f,
+    "g": g,
+    "h": h,
+    "k": k,
+    "Id": Id,
+    "ValueError": ValueError,
+    "KeyError": KeyError,
+}
+
+
+REPRS: list[tuple[Callable[[], A], str]] = [
+    (
+        lambda: parse >> (summarize & classify) >> render,
+        "parse >> (summarize & classify) >> render",
+    ),
+    (lambda: f >> g >> h, "f >> g >> h"),
+    (lambda: f >> (g >> h), "f >> g >> h"),
+    (lambda: f & g & h, "f & g & h"),
+    (lambda: f & (g & h), "f & (g & h)"),
+    (lambda: (f & g) >> (h * k), "(f & g) >> (h * k)"),
+    (lambda: (f * g) * h, "f * g * h"),
+    (lambda: f * (g * h), "f * (g * h)"),
+    (lambda: (f >> g) * h, "(f >> g) * h"),
+    (lambda: f.with_retry(3), "f.with_retry(3)"),
+    (lambda: (f >> g).with_retry(2), "(f >> g).with_retry(2)"),
+    (lambda: f.with_retry(2).with_retry(3), "f.with_retry(2).with_retry(3)"),
+    (lambda: f.with_fallback(g), "f.with_fallback(g)"),
+    (lambda: f.with_fallback(g >> h, k), "f.with_fallback((g >> h), k)"),
+    (lambda: f.as_result(), "f.as_result()"),
+    (lambda: f.as_result(ValueError, KeyError), "f.as_result(ValueError, KeyError)"),
+    (lambda: f.as_result() >> g.as_result(), "f.as_result() >> g.as_result()"),
+    (lambda: (f >> g).as_result().recover(h), "(f >> g).as_result().recover(h)"),
+    (lambda: fail(ValueError("no")), "fail(ValueError('no'))"),
+    (lambda: Id, "Id"),
+    (lambda: Id >> f >> Id, "f"),
+    (lambda: Id * Id, "Id * Id"),
+]
+
+
+@pytest.mark.parametrize(("build", "expected"), [pytest.param(*case, id=case[1]) for case in REPRS])
+def test_repr(build: Callable[[], A], expected: str) -> None:
+    assert repr(build()) == expected
+
+
+def test_describe_gives_the_tree() -> None:
+    leaf = Node("agent", "f")
+    assert f.describe() == leaf
+    assert (f >> g).describe() == Node("sequence", "", (leaf, Node("agent", "g")))
+    assert (f & g & h).describe().kind == "fan_out"
+    assert len((f & g & h).describe().children) == 3
+    assert (f * g).describe() == Node("parallel", "", (leaf, Node("agent", "g")))
+    assert f.with_retry(3).describe() == Node("retry", "{}.with_retry(3)", (leaf,))
+    assert f.with_fallback(g).describe() == Node(
+        "fallback", "{}.with_fallback({})", (leaf, Node("agent", "g"))
+    )
+    assert f.as_result().describe() == Node("result", "{}.as_result()", (leaf,))
+    assert (f.as_result() >> g.as_result()).describe().kind == "result_sequence"
+    assert f.as_result().recover(g).describe().kind == "recover"
+    assert Id.describe() == Node("agent", "Id")
+
+
+def test_describe_nests() -> None:
+    tree = (parse >> (summarize & classify) >> render).describe()
+    assert [child.kind for child in tree.children] == ["agent", "fan_out", "agent"]
+    assert [child.label for child in tree.children[1].children] == ["summarize", "classify"]
+
+
+# --- repr is the expression that builds the agent: evaluating it gives an equal agent --------
+
+
+def _plain_step(inner: st.SearchStrategy[A]) -> st.SearchStrategy[A]:
+    fallible = st.builds(lambda agent: agent.as_result(), inner)
+    return st.one_of(
+        st.builds(lambda a, b: a >> b, inner, inner),
+        st.builds(lambda a, b: a & b, inner, inner),
+        st.builds(lambda a, b: a * b, inner, inner),
+        st.builds(lambda a, n: a.with_retry(n), inner, st.integers(1, 3)),
+        st.builds(lambda a, b: a.with_fallback(b), inner, inner),
+        st.builds(lambda a, b: (a >> b).recover(g), fallible, fallible),
+        st.builds(lambda a, b: a.recover(b), fallible, inner),
+    )
+
+
+expressions: st.SearchStrategy[A] = st.recursive(
+    st.sampled_from([f, g, h, Id]), _plain_step, max_leaves=6
+)
+
+
+@given(expressions)
+@example(f & (g & h))
+@example(f * (g * h))
+@example((f >> g).with_retry(2).with_fallback(h & k))
+def test_repr_evaluates_to_an_equal_agent(expression: A) -> None:
+    assert eval(repr(expression), NAMESPACE) == expression
