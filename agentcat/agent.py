@@ -78,6 +78,8 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     def __mul__(self: Agent[X, Y], other: Agent[W, Z], /) -> Agent[tuple[X, W], tuple[Y, Z]]:
         from agentcat.products import Parallel
 
+        if not isinstance(other, Agent):
+            raise TypeError(f"{self!r} * {other!r}: the right operand is not an Agent")
         return Parallel(self, other)
 
     def with_fallback(

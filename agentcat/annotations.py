@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 __all__ = ["compatible", "format_annotation", "hints_of"]
 
 _CALLABLE: object = collections.abc.Callable
+_PROMOTED: dict[type, tuple[type, ...]] = {float: (int,), complex: (int, float)}
+"""The numeric promotions type checkers accept (PEP 484): an ``int`` where a ``float`` is
+expected, an ``int`` or ``float`` where a ``complex`` is."""
 
 
 def compatible(produced: object, expected: object) -> bool:
@@ -43,6 +46,8 @@ def _compatible_classes(produced: object, expected: object) -> bool:
     p_origin = typing.get_origin(produced) or produced
     e_origin = typing.get_origin(expected) or expected
     if not (isinstance(p_origin, type) and isinstance(e_origin, type)):
+        return True
+    if p_origin in _PROMOTED.get(e_origin, ()):
         return True
     try:
         if not issubclass(p_origin, e_origin):

@@ -53,16 +53,21 @@ def compose(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
         return right
     if isinstance(right, Identity):
         return left
-    from agentcat.results import Fallible, fallible_sequence
-
-    if isinstance(left, Fallible) and isinstance(right, Fallible):
-        return fallible_sequence(left, right)
     from agentcat.streaming import StreamingAgent, streaming_sequence
 
     if isinstance(right, StreamingAgent):
         return streaming_sequence(left, right)
+    from agentcat.results import Fallible, fallible_sequence
+
+    *before, last = _stages(left)
+    first, *after = _stages(right)
+    if isinstance(last, Fallible) and isinstance(first, Fallible):
+        # Where two fallible agents meet, they compose by short-circuiting, however the
+        # pipelines around them were grouped: (p >> f') >> g' is p >> (f' >> g').
+        stages = (*before, fallible_sequence(last, first), *after)
+        return stages[0] if len(stages) == 1 else Pipeline(stages)
     check_compatible(left, left.output_type, right)
-    return Pipeline(_stages(left) + _stages(right))
+    return Pipeline((*before, last, first, *after))
 
 
 def check_compatible(left: Agent[Any, Any], produced: object, right: Agent[Any, Any]) -> None:

@@ -136,6 +136,11 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
     ) -> StreamingAgent[tuple[X, W], tuple[Y, Z]]:
         from agentcat.streaming_products import StreamingParallel
 
+        if not isinstance(other, StreamingAgent):
+            raise TypeError(
+                f"{self!r} * {other!r}: both sides of a streaming parallel must stream; lift() "
+                "the plain one"
+            )
         return StreamingParallel(self, other)
 
     def with_fallback(  # type: ignore[override]

@@ -24,18 +24,30 @@ class Node:
 _INFIX = {"sequence": " >> ", "fan_out": " & ", "parallel": " * ", "result_sequence": " >> "}
 
 
+_FLAT = frozenset({"sequence", "result_sequence"})
+"""Kinds that never contain themselves (they flatten). A fan-out extends itself only on the
+left, so a fan-out inside a fan-out is a group the parentheses must show."""
+
+
 def render(node: Node) -> str:
     """Write ``node`` as the Python expression that builds it, e.g. ``a >> (b & c) >> d``."""
     if node.kind in _INFIX:
-        return _INFIX[node.kind].join(_operand(child, node.kind) for child in node.children)
+        return _INFIX[node.kind].join(
+            _operand(child, node.kind, first=index == 0)
+            for index, child in enumerate(node.children)
+        )
     if not node.children:
         return node.label
     # A wrapping combinator: its label is a format with one slot per child.
-    return node.label.format(*(_operand(child, "call") for child in node.children))
+    return node.label.format(*(_operand(child, "call", first=False) for child in node.children))
 
 
-def _operand(child: Node, parent_kind: str) -> str:
+def _operand(child: Node, parent_kind: str, *, first: bool) -> str:
+    """A child in its parent's expression, parenthesised unless Python's grouping (operators
+    associate to the left) and the flattening of ``>>`` and ``&`` make it read the same."""
     text = render(child)
-    if child.kind in _INFIX and (parent_kind == "call" or child.kind != parent_kind):
-        return f"({text})"
-    return text
+    if child.kind not in _INFIX:
+        return text
+    if child.kind == parent_kind and (child.kind in _FLAT or (first and child.kind == "parallel")):
+        return text
+    return f"({text})"
