@@ -33,7 +33,8 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
     arrived so far, also after an error.
 
     The stream keeps only the deltas (for replay and for the whole value) and builds each chunk
-    when it is read, so a long stream holds no per-token objects beyond its text.
+    when it is read, so a long stream holds no per-token objects beyond its text. ``name`` is
+    what the stream is of (an agent, say), shown with ``str`` only when the stream is shown.
     """
 
     def __init__(
@@ -42,7 +43,7 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
         monoid: Monoid[T] | None = None,
         *,
         upstream: Sequence[AsyncIterator[Any]] = (),
-        name: str = "stream",
+        name: object = "stream",
     ) -> None:
         super().__init__(deltas, _not_used)
         self._upstream = upstream
@@ -55,7 +56,7 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
         self._started: float | None = None
 
     def __repr__(self) -> str:
-        return f"<ChunkStream of {self._name}>"
+        return f"<ChunkStream of {self._name!s}>"
 
     async def _produce(self) -> Any:
         if self._single or (self._items and self._items[-1] is _END):
@@ -98,7 +99,7 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
     def _require_monoid(self) -> Monoid[T]:
         if self._monoid is None:
             raise MonoidError(
-                f"{self._name} produced no delta and its type is unknown, so its empty value "
+                f"{self._name!s} produced no delta and its type is unknown, so its empty value "
                 "is too: annotate it or pass monoid="
             )
         return self._monoid

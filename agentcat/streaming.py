@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import collections.abc
+import inspect
 import typing
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, final, overload
+from typing import TYPE_CHECKING, Any, cast, final, overload
 
 from attrs import field, frozen
 
@@ -106,7 +107,8 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         chain: Chain = []
         iterator = self.start(value, chain)
         monoid = self.monoid_for_input(value)
-        return ChunkStream(iterator, monoid, upstream=chain[:-1], name=repr(self))
+        # The agent names the stream: its repr is rendered only if someone asks.
+        return ChunkStream(iterator, monoid, upstream=chain[:-1], name=self)
 
     async def invoke(self, value: In, /) -> ChunkStream[Out]:
         return self.stream(value)
@@ -210,7 +212,10 @@ class Lifted(StreamingAgent[In, Out]):
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
     def open(self, value: In, /) -> AsyncIterator[Out]:
-        return _LiftedSource(self.agent, value)
+        agent = self.agent
+        if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
+            return cast(AsyncIterator[Out], agent.function(value))  # its own delta source
+        return _LiftedSource(agent, value)
 
     @property
     def monoid(self) -> Monoid[Out]:
