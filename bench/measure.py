@@ -1,0 +1,148 @@
+"""Measuring: repeated timed requests, taken in turns, and a separate tracemalloc pass.
+
+For each stage count, every contestant's pipeline is built once, warmed up with a short
+request (whose output is checked), and then timed in rounds: each round runs every contestant
+once at every token count, in turn, so that whatever else the machine is doing slows them all
+alike. A contestant leaves the rounds when it has its repetitions, or when it has had at least
+one and used up its time budget (the slow peers at 100,000 tokens). Peak memory comes from one
+more request per contestant under :mod:`tracemalloc`, which slows Python down several times
+and so is never on while timing.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bench.contestants import Backend, Contestant, Runner, Sample
+from bench.workload import expected_chars, expected_first
+
+__all__ = ["Cell", "OutputError", "Plan", "measure"]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What to measure, and how often.
+
+    ``repetitions`` is the most timed requests per contestant and cell, ``budget`` the seconds
+    a contestant may spend in one cell before it stops repeating (it always gets one request);
+    peak memory is traced for the peers only up to ``peer_memory_tokens`` tokens, since one
+    traced LCEL request of 100,000 tokens through 20 stages takes minutes.
+    """
+
+    token_counts: tuple[int, ...]
+    stage_counts: tuple[int, ...]
+    repetitions: int
+    budget: float
+    peer_memory_tokens: int
+    warmup_tokens: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The measurements of one contestant, for one backend, token count and stage count."""
+
+    contestant: Contestant
+    backend: Backend
+    tokens: int
+    stages: int
+    samples: tuple[Sample, ...]
+    peak: int | None
+    """Peak traced memory of one request, in bytes (``None``: not traced)."""
+
+    @property
+    def rate(self) -> float:
+        """Tokens per second of the fastest request."""
+        return self.tokens / min(sample.elapsed for sample in self.samples)
+
+    @property
+    def median_rate(self) -> float:
+        """Tokens per second of the median request."""
+        return self.tokens / statistics.median(sample.elapsed for sample in self.samples)
+
+    @property
+    def first(self) -> float:
+        """The median time to first token, in seconds."""
+        return statistics.median(sample.first for sample in self.samples)
+
+
+class OutputError(AssertionError):
+    """A contestant streamed something other than the tokens it was asked for."""
+
+
+def _check(contestant: Contestant, stages: int, count: int, sample: Sample) -> None:
+    want = (count, expected_first(contestant.case, stages), expected_chars(count))
+    got = (sample.count, sample.head, sample.chars)
+    if got != want:
+        raise OutputError(
+            f"{contestant.label} ({contestant.case}, {stages} stages) streamed "
+            f"(count, first, characters) = {got}, not {want}"
+        )
+
+
+async def _timed(contestant: Contestant, run: Runner, stages: int, count: int) -> Sample:
+    gc.collect()
+    sample = await run(count)
+    _check(contestant, stages, count, sample)
+    return sample
+
+
+async def _traced_peak(run: Runner, count: int) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        await run(count)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+async def measure(
+    contestants: Sequence[Contestant],
+    plan: Plan,
+    backend: Backend,
+    *,
+    trace_memory: bool,
+    progress: Callable[[str], None],
+) -> list[Cell]:
+    """Measure every contestant in every cell of ``plan`` under the running event loop.
+
+    For each stage count, the rounds take every contestant at every token count in turn, so
+    that a comparison across token counts (the long-stream target) is as fair as one across
+    contestants.
+    """
+    cells: list[Cell] = []
+    for stages in plan.stage_counts:
+        runs = [contestant.build(stages) for contestant in contestants]
+        for contestant, run in zip(contestants, runs, strict=True):
+            await _timed(contestant, run, stages, plan.warmup_tokens)
+        slots = [(index, count) for count in plan.token_counts for index in range(len(runs))]
+        samples: dict[tuple[int, int], list[Sample]] = {slot: [] for slot in slots}
+        for _ in range(plan.repetitions):
+            active = [
+                slot
+                for slot, done in samples.items()
+                if not done or sum(sample.elapsed for sample in done) < plan.budget
+            ]
+            if not active:
+                break
+            for index, count in active:
+                sample = await _timed(contestants[index], runs[index], stages, count)
+                samples[index, count].append(sample)
+        for index, count in slots:
+            contestant, done = contestants[index], samples[index, count]
+            traced = trace_memory and (
+                contestant.family in ("floor", "agentcat") or count <= plan.peer_memory_tokens
+            )
+            peak = await _traced_peak(runs[index], count) if traced else None
+            cell = Cell(contestant, backend, count, stages, tuple(done), peak)
+            cells.append(cell)
+            progress(
+                f"{backend:7} T={count:<7,} N={stages:<2} {contestant.case:4} "
+                f"{contestant.label:38} {cell.rate:>12,.0f} tok/s  "
+                f"first {cell.first * 1e3:8.3f} ms  x{len(done)}"
+            )
+    return cells

@@ -1,0 +1,45 @@
+"""The workload every contestant runs: one producer of short tokens and one per-token map.
+
+Every contestant is fed by :func:`tokens`, an async generator that yields ``count`` short
+strings without sleeping or awaiting anything (a cooperative producer: it gives way only when
+its consumer does), so the benchmark measures the cost of the stages and nothing else. The map
+stages all call :func:`shout`, so a map costs the same function call in every library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal
+
+__all__ = ["CASES", "WORDS", "Case", "expected_chars", "expected_first", "shout", "tokens"]
+
+Case = Literal["pass", "map"]
+"""``pass``: every stage passes each token on unchanged; ``map``: every stage maps it."""
+
+CASES: tuple[Case, ...] = ("pass", "map")
+
+WORDS: tuple[str, ...] = tuple(f"w{index} " for index in range(64))
+"""The tokens, used in turn: short strings made once, so producing a token allocates nothing."""
+
+
+async def tokens(count: int) -> AsyncIterator[str]:
+    """Yield ``count`` short tokens, never sleeping."""
+    words = WORDS
+    for index in range(count):
+        yield words[index & 63]
+
+
+def shout(delta: str) -> str:
+    """The per-token map of the ``map`` case (a homomorphism of strings, as agentcat wants)."""
+    return delta.upper()
+
+
+def expected_first(case: Case, stages: int) -> str:
+    """The first token a consumer of ``stages`` stages of ``case`` must see."""
+    return shout(WORDS[0]) if case == "map" and stages > 0 else WORDS[0]
+
+
+def expected_chars(count: int) -> int:
+    """The total length of the first ``count`` tokens (maps keep the length)."""
+    rounds, rest = divmod(count, len(WORDS))
+    return rounds * sum(map(len, WORDS)) + sum(map(len, WORDS[:rest]))
