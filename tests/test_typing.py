@@ -13,7 +13,8 @@ After a deliberate change of the types, regenerate the expected output with::
 
 and review the difference before committing it.
 
-Normalisation: paths use ``/``; only lines about the case files are kept (not mypy's summary);
+Normalisation: paths use ``/``; lines are sorted by file and line (mypy's order of files
+depends on its cache); only lines about the case files are kept (not mypy's summary);
 the notes that list the variants of an overload are dropped, because they restate agentcat's
 signatures (which gain overloads as features arrive) rather than a verdict on a case.
 """
@@ -61,7 +62,7 @@ def mypy_output() -> tuple[str, ...]:
 
 
 def normalise(output: str) -> list[str]:
-    lines = []
+    lines: list[tuple[str, int, str]] = []
     for raw in output.splitlines():
         match = LINE.match(raw.replace("\\", "/"))
         if match is None or not match["file"].startswith("tests/typing/cases/"):
@@ -71,8 +72,10 @@ def normalise(output: str) -> list[str]:
             message == "Possible overload variants:" or message.startswith("    ")
         ):
             continue
-        lines.append(f"{match['file']}:{match['line']}: {match['severity']}: {message}")
-    return lines
+        line = f"{match['file']}:{match['line']}: {match['severity']}: {message}"
+        lines.append((match["file"], int(match["line"]), line))
+    # mypy's order of files depends on its cache; within a line, its order is kept (stable sort)
+    return [line for _, _, line in sorted(lines, key=lambda item: item[:2])]
 
 
 def test_mypy_output_is_the_expected_one() -> None:
