@@ -1,15 +1,16 @@
-"""Hand-written agents for the tests: counting, raising, projections, and agents that meet."""
+"""Hand-written agents for the tests: counting, scripted failures, projections, and agents that
+meet. An agent that always raises is :class:`agentcat_laws.instruments.Raising`."""
 
 from __future__ import annotations
 
 from typing import TypeVar
 
 import anyio
-from attrs import define, field, frozen
+from attrs import define, field
 
 from agentcat import Agent, agent
 
-__all__ = ["Counted", "Raising", "Rendezvous", "Scripted", "fst", "snd"]
+__all__ = ["Counted", "Rendezvous", "Scripted", "fst", "snd"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -53,20 +54,6 @@ class Counted(Agent[T, U]):
     @property
     def output_type(self) -> object | None:
         return self.inner.output_type
-
-
-@frozen(repr=False)
-class Raising(Agent[str, str]):
-    """An agent that raises the same exception object on every invocation."""
-
-    error: Exception
-
-    async def invoke(self, value: str, /) -> str:
-        raise self.error
-
-    @property
-    def name(self) -> str:
-        return f"raising({self.error!r})"
 
 
 @define(eq=False, repr=False)

@@ -1,6 +1,6 @@
 """Category laws of ``>>`` (C1-C3), checked by value on generated inputs and by structure.
 
-The agents are generated programs (see :mod:`tests.strategies`), so a ``>>`` that ran its
+The agents are generated programs (see :mod:`agentcat_laws.programs`), so a ``>>`` that ran its
 stages in another order, or one of them twice, is caught; each composite is also compared with
 its model, the plain function it must compute.
 """
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from agentcat_laws import Op, Program, programs, texts
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,13 +20,9 @@ from tests.helpers import Counted
 from tests.strategies import (
     Modelled,
     ModelledFallible,
-    Op,
-    ProgramAgent,
     composite_agents,
     fallible_agents,
     kleisli_model,
-    programs,
-    texts,
 )
 
 A = Agent[Any, Any]
@@ -39,9 +36,9 @@ BRACKETINGS: dict[str, Callable[[A, A, A, A], A]] = {
 }
 
 
-def chained(*programs: ProgramAgent) -> ProgramAgent:
+def chained(*programs: Program) -> Program:
     """The model of ``programs`` in sequence: one program with all their operations."""
-    return ProgramAgent(tuple(op for program in programs for op in program.ops))
+    return Program(tuple(op for program in programs for op in program.ops))
 
 
 # --- sequence semantics: the order of the stages ------------------------------------------
@@ -49,7 +46,7 @@ def chained(*programs: ProgramAgent) -> ProgramAgent:
 
 @pytest.mark.anyio
 @given(programs(), programs(), texts())
-async def test_sequence_runs_left_then_right(f: ProgramAgent, g: ProgramAgent, x: str) -> None:
+async def test_sequence_runs_left_then_right(f: Program, g: Program, x: str) -> None:
     assert await (f >> g).invoke(x) == g.run(f.run(x))
 
 
@@ -62,9 +59,7 @@ async def test_composites_compute_their_model(modelled: Modelled, x: str) -> Non
 
 @pytest.mark.anyio
 @given(programs(), programs(), texts())
-async def test_each_stage_runs_once_on_the_previous_output(
-    f: ProgramAgent, g: ProgramAgent, x: str
-) -> None:
+async def test_each_stage_runs_once_on_the_previous_output(f: Program, g: Program, x: str) -> None:
     counted_f, counted_g = Counted(f), Counted(g)
     await (counted_f >> counted_g).invoke(x)
     assert counted_f.inputs == [x]
@@ -91,7 +86,7 @@ async def test_c2_right_identity(modelled: Modelled, x: str) -> None:
 
 
 def test_identity_vanishes_from_compositions() -> None:
-    f = ProgramAgent(())
+    f = Program(())
     assert Id >> f is f
     assert f >> Id is f
     assert Id >> Id is Id
@@ -109,7 +104,7 @@ async def test_id_returns_its_input(x: object) -> None:
 @pytest.mark.anyio
 @given(programs(), programs(), programs(), programs(), texts())
 async def test_c3_every_bracketing_of_four_programs(
-    f: ProgramAgent, g: ProgramAgent, h: ProgramAgent, k: ProgramAgent, x: str
+    f: Program, g: Program, h: Program, k: Program, x: str
 ) -> None:
     expected = chained(f, g, h, k).run(x)
     for name, bracket in BRACKETINGS.items():
@@ -127,7 +122,7 @@ async def test_c3_every_bracketing_of_four_composites(agents: list[Modelled], x:
 
 @given(composite_agents(max_leaves=2), composite_agents(max_leaves=2), programs(), programs())
 def test_c3_bracketings_are_equal_by_structure(
-    f_model: Modelled, g_model: Modelled, h: ProgramAgent, k: ProgramAgent
+    f_model: Modelled, g_model: Modelled, h: Program, k: Program
 ) -> None:
     f, g = f_model[0], g_model[0]
     first, *others = (bracket(f, g, h, k) for bracket in BRACKETINGS.values())
@@ -137,17 +132,17 @@ def test_c3_bracketings_are_equal_by_structure(
 
 
 def test_sequences_are_flat() -> None:
-    f, g, h, k = (ProgramAgent((Op("append", letter),)) for letter in "abcX")
+    f, g, h, k = (Program((Op("append", letter),)) for letter in "abcX")
     assert (f >> g) >> h == f >> (g >> h) == Pipeline((f, g, h))
     assert (f >> g) >> (h >> k) == Pipeline((f, g, h, k))
     assert isinstance(f >> g >> h, Pipeline)
 
 
 # Any bracketing, with identities anywhere: a tree of `>>` over programs and `Id`.
-Tree = tuple[A, tuple[ProgramAgent, ...]]
+Tree = tuple[A, tuple[Program, ...]]
 
 
-def _leaf(agent: ProgramAgent | None) -> Tree:
+def _leaf(agent: Program | None) -> Tree:
     return (Id, ()) if agent is None else (agent, (agent,))
 
 
@@ -203,7 +198,7 @@ async def test_kleisli_c1_c2_identity(modelled: ModelledFallible, x: str) -> Non
 @pytest.mark.anyio
 @given(programs(), fallible_agents(), fallible_agents(), texts())
 async def test_c3_plain_agent_then_fallible_agents(
-    p: ProgramAgent, f_model: ModelledFallible, g_model: ModelledFallible, x: str
+    p: Program, f_model: ModelledFallible, g_model: ModelledFallible, x: str
 ) -> None:
     """``p >> f >> g``, written without parentheses, is ``(p >> f) >> g``: it must mean what
     ``p >> (f >> g)`` means (a plain step, then fallible steps that short-circuit)."""

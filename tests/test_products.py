@@ -7,12 +7,14 @@ from typing import Any
 
 import anyio
 import pytest
+from agentcat_laws import LawError, Program, programs, texts
+from agentcat_laws.instruments import Raising
 from attrs import define, field
 from hypothesis import given
 
 from agentcat import Agent, FanOut, Id
-from tests.helpers import Counted, Raising, Rendezvous, fst, snd
-from tests.strategies import LawError, ProgramAgent, programs, text_pairs, texts
+from tests.helpers import Counted, Rendezvous, fst, snd
+from tests.strategies import text_pairs
 
 # A generous bound for tests that would otherwise hang if branches ran one after the other;
 # none of them sleeps, so they finish at once when the code is right.
@@ -24,9 +26,7 @@ DEADLOCK = 10
 
 @pytest.mark.anyio
 @given(programs(), programs(), programs(), texts())
-async def test_fan_out_is_flat_when_chained(
-    f: ProgramAgent, g: ProgramAgent, h: ProgramAgent, x: str
-) -> None:
+async def test_fan_out_is_flat_when_chained(f: Program, g: Program, h: Program, x: str) -> None:
     fan_out = f & g & h
     assert isinstance(fan_out, FanOut)
     assert fan_out.branches == (f, g, h)
@@ -37,7 +37,7 @@ async def test_fan_out_is_flat_when_chained(
 @pytest.mark.anyio
 @given(programs(), programs(), programs(), texts())
 async def test_fan_out_nests_with_parentheses_on_the_right(
-    f: ProgramAgent, g: ProgramAgent, h: ProgramAgent, x: str
+    f: Program, g: Program, h: Program, x: str
 ) -> None:
     nested = f & (g & h)
     assert nested.branches == (f, g & h)
@@ -49,7 +49,7 @@ async def test_fan_out_nests_with_parentheses_on_the_right(
 @pytest.mark.anyio
 @given(programs(), programs(), text_pairs())
 async def test_parallel_applies_each_agent_to_its_item(
-    f: ProgramAgent, g: ProgramAgent, pair: tuple[str, str]
+    f: Program, g: Program, pair: tuple[str, str]
 ) -> None:
     assert await (f * g).invoke(pair) == (f.run(pair[0]), g.run(pair[1]))
 
@@ -57,7 +57,7 @@ async def test_parallel_applies_each_agent_to_its_item(
 @pytest.mark.anyio
 @pytest.mark.parametrize("value", ["ab", ("a",), ("a", "b", "c"), ["a", "b"], None])
 async def test_parallel_rejects_what_is_not_a_pair(value: object) -> None:
-    f, g = ProgramAgent(()), ProgramAgent(())
+    f, g = Program(()), Program(())
     with pytest.raises(TypeError, match="takes a pair") as info:
         await (f * g).invoke(value)  # type: ignore[arg-type]
     assert repr(value) in str(info.value)
@@ -74,7 +74,7 @@ async def test_parallel_rejects_what_is_not_a_pair(value: object) -> None:
 )
 def test_operators_reject_what_is_not_an_agent(combine: Callable[[Any], object]) -> None:
     with pytest.raises(TypeError):
-        combine(ProgramAgent(()))
+        combine(Program(()))
 
 
 # --- laws -------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def test_operators_reject_what_is_not_an_agent(combine: Callable[[Any], object])
 
 @pytest.mark.anyio
 @given(programs(), programs(), texts())
-async def test_p1_projections_of_a_fan_out(f: ProgramAgent, g: ProgramAgent, x: str) -> None:
+async def test_p1_projections_of_a_fan_out(f: Program, g: Program, x: str) -> None:
     counted_f, counted_g = Counted(f), Counted(g)
     assert await ((counted_f & counted_g) >> fst).invoke(x) == await f.invoke(x)
     assert counted_g.calls == 1, "the other branch still runs"
@@ -99,7 +99,7 @@ async def test_p2_parallel_of_identities_is_the_identity(pair: tuple[str, str]) 
 @pytest.mark.anyio
 @given(programs(), programs(), programs(), programs(), text_pairs())
 async def test_p3_interchange_of_parallel_and_sequence(
-    f: ProgramAgent, g: ProgramAgent, h: ProgramAgent, k: ProgramAgent, pair: tuple[str, str]
+    f: Program, g: Program, h: Program, k: Program, pair: tuple[str, str]
 ) -> None:
     left = (f * g) >> (h * k)
     right = (f >> h) * (g >> k)
@@ -110,7 +110,7 @@ async def test_p3_interchange_of_parallel_and_sequence(
 @pytest.mark.anyio
 @given(programs(), programs(), programs(), programs(), texts())
 async def test_p4_fan_out_then_parallel(
-    f: ProgramAgent, g: ProgramAgent, h: ProgramAgent, k: ProgramAgent, x: str
+    f: Program, g: Program, h: Program, k: Program, x: str
 ) -> None:
     left = (f & g) >> (h * k)
     right = (f >> h) & (g >> k)
@@ -121,7 +121,7 @@ async def test_p4_fan_out_then_parallel(
 @pytest.mark.anyio
 @given(programs(), programs(), programs(), texts())
 async def test_p5_sequence_distributes_over_fan_out_in_value_only(
-    h: ProgramAgent, f: ProgramAgent, g: ProgramAgent, x: str
+    h: Program, f: Program, g: Program, x: str
 ) -> None:
     counted_left, counted_right = Counted(h), Counted(h)
     left = counted_left >> (f & g)
@@ -197,7 +197,7 @@ async def test_a_failing_item_of_a_parallel_cancels_the_other() -> None:
 async def test_a_failing_branch_surfaces_unchanged_through_pipelines() -> None:
     error = LawError(2)
     after = Counted(fst)
-    agent = ProgramAgent(()) >> (ProgramAgent(()) & Raising(error)) >> after
+    agent = Program(()) >> (Program(()) & Raising(error)) >> after
     with pytest.raises(LawError) as info:
         await agent.invoke("x")
     assert info.value is error

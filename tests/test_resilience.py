@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from agentcat_laws import LawError, Program, programs, texts
+from agentcat_laws.instruments import Raising
 from attrs import field, frozen
 from hypothesis import given
 from hypothesis import strategies as st
 
 from agentcat import Backoff, Fallback, Retry
-from tests.helpers import Counted, Raising, Scripted
-from tests.strategies import LawError, ProgramAgent, programs, texts
+from tests.helpers import Counted, Scripted
 
 # --- fallback ---------------------------------------------------------------------------------
 
@@ -18,7 +19,7 @@ from tests.strategies import LawError, ProgramAgent, programs, texts
 @pytest.mark.anyio
 @given(programs(), programs(), texts())
 async def test_fallback_answers_with_the_first_that_succeeds(
-    f: ProgramAgent, g: ProgramAgent, x: str
+    f: Program, g: Program, x: str
 ) -> None:
     counted_g = Counted(g)
     assert await f.with_fallback(counted_g).invoke(x) == f.run(x)
@@ -27,7 +28,7 @@ async def test_fallback_answers_with_the_first_that_succeeds(
 
 @pytest.mark.anyio
 @given(programs(), texts())
-async def test_fallback_tries_each_alternative_in_turn(g: ProgramAgent, x: str) -> None:
+async def test_fallback_tries_each_alternative_in_turn(g: Program, x: str) -> None:
     first, second, third = Counted(Raising(LawError(1))), Counted(Raising(LawError(2))), Counted(g)
     assert await first.with_fallback(second, third).invoke(x) == g.run(x)
     assert (first.calls, second.calls, third.calls) == (1, 1, 1)
@@ -62,7 +63,7 @@ async def test_fallback_chains_the_earlier_failures_as_documented() -> None:
 @pytest.mark.anyio
 async def test_fallback_lets_other_errors_through_at_once() -> None:
     error = KeyError("not handled")
-    second = Counted(ProgramAgent(()))
+    second = Counted(Program(()))
     with pytest.raises(KeyError) as info:
         await Raising(error).with_fallback(second, on=(LawError,)).invoke("x")
     assert info.value is error
@@ -71,7 +72,7 @@ async def test_fallback_lets_other_errors_through_at_once() -> None:
 
 
 def test_fallback_needs_alternatives_of_the_same_agent() -> None:
-    f, g = ProgramAgent(()), ProgramAgent(())
+    f, g = Program(()), Program(())
     fallback = f.with_fallback(g)
     assert fallback == Fallback((f, g), (Exception,))
     assert fallback.input_type is str
@@ -129,7 +130,7 @@ async def test_retry_lets_other_errors_through_at_once() -> None:
 
 @pytest.mark.anyio
 async def test_retry_does_not_retry_cancellation() -> None:
-    counted = Counted(ProgramAgent(()))  # passes through the event loop once: cancelled there
+    counted = Counted(Program(()))  # passes through the event loop once: cancelled there
     with anyio.CancelScope() as scope:
         scope.cancel()
         await counted.with_retry(5).invoke("x")
@@ -140,7 +141,7 @@ async def test_retry_does_not_retry_cancellation() -> None:
 @pytest.mark.parametrize("attempts", [0, -1])
 def test_retry_needs_at_least_one_attempt(attempts: int) -> None:
     with pytest.raises(ValueError, match="attempts"):
-        ProgramAgent(()).with_retry(attempts)
+        Program(()).with_retry(attempts)
 
 
 @frozen
@@ -174,7 +175,7 @@ async def test_retry_with_zero_backoff() -> None:
 
 
 def test_retry_is_a_value() -> None:
-    f = ProgramAgent(())
+    f = Program(())
     backoff = Backoff(initial=0)
     assert f.with_retry(3, backoff=backoff) == Retry(f, 3, backoff, (Exception,))
     assert f.with_retry(3).input_type is str

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from agentcat_laws import LawError, Program, errors, programs, texts
+from agentcat_laws.instruments import Raising
 from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
 from agentcat import Fallible, FallibleSequence, agent, fail
-from tests.helpers import Counted, Raising
-from tests.strategies import (
-    LawError,
-    ModelledFallible,
-    ProgramAgent,
-    errors,
-    fallible_agents,
-    kleisli_model,
-    programs,
-    texts,
-)
+from tests.helpers import Counted
+from tests.strategies import ModelledFallible, fallible_agents, kleisli_model
 
 
 @pytest.mark.anyio
 @given(programs(), texts())
-async def test_as_result_wraps_the_output_in_success(f: ProgramAgent, x: str) -> None:
+async def test_as_result_wraps_the_output_in_success(f: Program, x: str) -> None:
     assert await f.as_result().invoke(x) == Success(f.run(x))
 
 
@@ -71,7 +64,7 @@ async def test_e1_fail_then_anything_is_the_failure(
 @pytest.mark.anyio
 @given(errors(), programs(), texts())
 async def test_e1_the_agent_after_a_failure_is_never_invoked(
-    error: LawError, f: ProgramAgent, x: str
+    error: LawError, f: Program, x: str
 ) -> None:
     counted = Counted(f)
     result = await (fail(error) >> counted.as_result()).invoke(x)
@@ -85,7 +78,7 @@ async def test_e1_the_agent_after_a_failure_is_never_invoked(
 @pytest.mark.anyio
 @given(st.lists(fallible_agents(), min_size=1, max_size=4), errors(), programs(), texts())
 async def test_e2_a_failure_skips_every_later_stage(
-    before: list[ModelledFallible], error: LawError, g: ProgramAgent, x: str
+    before: list[ModelledFallible], error: LawError, g: Program, x: str
 ) -> None:
     counted = Counted(g)
     agent: Fallible[str, str, Exception] = before[0][0]
@@ -104,7 +97,7 @@ async def test_e2_a_failure_skips_every_later_stage(
 @pytest.mark.anyio
 @given(errors(), programs(), programs(), texts())
 async def test_e2_a_raising_agent_skips_the_next_fallible_one(
-    error: LawError, f: ProgramAgent, g: ProgramAgent, x: str
+    error: LawError, f: Program, g: Program, x: str
 ) -> None:
     counted = Counted(g)
     result = await ((f >> Raising(error)).as_result() >> counted.as_result()).invoke(x)
@@ -115,7 +108,7 @@ async def test_e2_a_raising_agent_skips_the_next_fallible_one(
 @pytest.mark.anyio
 @given(errors(), programs(), programs(), texts())
 async def test_e2_a_raising_agent_in_a_pipeline_propagates_the_same_exception(
-    error: LawError, f: ProgramAgent, g: ProgramAgent, x: str
+    error: LawError, f: Program, g: Program, x: str
 ) -> None:
     counted = Counted(g)
     with pytest.raises(LawError) as info:
@@ -129,9 +122,7 @@ async def test_e2_a_raising_agent_in_a_pipeline_propagates_the_same_exception(
 
 @pytest.mark.anyio
 @given(programs(), programs(), texts())
-async def test_e4_recovering_a_success_is_a_no_op(
-    f: ProgramAgent, handler: ProgramAgent, x: str
-) -> None:
+async def test_e4_recovering_a_success_is_a_no_op(f: Program, handler: Program, x: str) -> None:
     counted = Counted(handler)
     assert await f.as_result().recover(counted).invoke(x) == await f.invoke(x)
     assert counted.calls == 0

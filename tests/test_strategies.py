@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from agentcat_laws import Op, Program, programs, texts
+from agentcat_laws.programs import OpKind
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import Op, OpKind, ProgramAgent, programs, texts
-
 
 def test_repr_shows_the_program() -> None:
-    program = ProgramAgent((Op("append", "a"), Op("reverse"), Op("drop_first")))
+    program = Program((Op("append", "a"), Op("reverse"), Op("drop_first")))
     assert repr(program) == "program(append('a'), reverse, drop_first)"
-    assert repr(program >> ProgramAgent(())) == (
+    assert repr(program >> Program(())) == (
         "program(append('a'), reverse, drop_first) >> program()"
     )
 
@@ -59,7 +59,7 @@ def test_programs_are_not_idempotent() -> None:
 
 
 @given(programs(), texts())
-def test_a_program_is_its_operations_in_order(program: ProgramAgent, text: str) -> None:
+def test_a_program_is_its_operations_in_order(program: Program, text: str) -> None:
     expected = text
     for op in program.ops:
         expected = op(expected)
