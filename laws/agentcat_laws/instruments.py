@@ -8,7 +8,7 @@ a law (the lifted ``S_c(f)`` of the streaming functor laws).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any
 
 from attrs import field, frozen
@@ -42,6 +42,13 @@ class Calls:
         self.count = 0
         self.outputs: list[Any] = []
 
+    async def record(self, call: Awaitable[Any]) -> Any:
+        """Count a call, await it and keep its output."""
+        self.count += 1
+        output = await call
+        self.outputs.append(output)
+        return output
+
     def __repr__(self) -> str:
         return f"{self.count} call{'s' if self.count != 1 else ''}"
 
@@ -52,10 +59,7 @@ class _CountedAgent(Agent[Any, Any]):
     calls: Calls = field(eq=False)
 
     async def invoke(self, value: Any, /) -> Any:
-        self.calls.count += 1
-        output = await self.inner.invoke(value)
-        self.calls.outputs.append(output)
-        return output
+        return await self.calls.record(self.inner.invoke(value))
 
     @property
     def input_type(self) -> object | None:
@@ -75,10 +79,7 @@ class _CountedFallible(Fallible[Any, Any, Any]):
     calls: Calls = field(eq=False)
 
     async def invoke(self, value: Any, /) -> Any:
-        self.calls.count += 1
-        output = await self.inner.invoke(value)
-        self.calls.outputs.append(output)
-        return output
+        return await self.calls.record(self.inner.invoke(value))
 
     @property
     def input_type(self) -> object | None:
