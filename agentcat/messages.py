@@ -89,10 +89,10 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]
     """
 
     def __init__(self, *content: object, role: str = "assistant") -> None:
-        super().__init__(_flatten(content, role), lambda promises: ())
+        super().__init__(_flatten(content, role))
 
-    async def result(self) -> tuple[Message, ...]:
-        return tuple([await promise async for promise in self.replay()])
+    async def _assemble(self) -> tuple[Message, ...]:
+        return tuple([await promise for promise in self.pieces])
 
 
 async def _flatten(item: object, role: str) -> AsyncGenerator[MessagePromise, None]:

@@ -36,7 +36,11 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     the producer at once.
     """
 
-    def __init__(self, source: AsyncIterator[Any], resolve: Callable[[Sequence[P]], W]) -> None:
+    def __init__(
+        self,
+        source: AsyncIterator[Any],
+        resolve: Callable[[Sequence[P]], W] = tuple,  # type: ignore[assignment]  # W = tuple[P, ...]
+    ) -> None:
         self._source = source
         self._resolve = resolve
         self._items: list[Any] = []
@@ -135,11 +139,15 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         return self._finished
 
     async def result(self) -> W:
-        """The whole value: every piece is produced, then resolved into one value."""
+        """The whole value: every piece is produced, then assembled into one value."""
         if self._whole is None:
             await self._drain()
-            self._whole = (self._resolve(self.pieces),)
+            self._whole = (await self._assemble(),)
         return self._whole[0]
+
+    async def _assemble(self) -> W:
+        """The whole value from every piece: ``resolve(pieces)`` (by default their tuple)."""
+        return self._resolve(self.pieces)
 
     async def _drain(self) -> None:
         """Produce every piece (raising the producer's error, if any)."""

@@ -19,10 +19,6 @@ _END: Final = object()
 """Kept after the last delta: it reads as the terminal chunk."""
 
 
-def _not_used(_: Sequence[Chunk[Any]]) -> Any:
-    raise AssertionError("a ChunkStream resolves its whole value from its accumulation")
-
-
 class ChunkStream(StreamedPromise[Chunk[T], T]):
     """The chunks of one streamed value, an ``AsyncIterator[Chunk[T]]`` that is also a promise.
 
@@ -45,7 +41,7 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
         upstream: Sequence[AsyncIterator[Any]] = (),
         name: object = "stream",
     ) -> None:
-        super().__init__(deltas, _not_used)
+        super().__init__(deltas)
         self._upstream = upstream
         self._name = name
         self._monoid = monoid
@@ -104,11 +100,8 @@ class ChunkStream(StreamedPromise[Chunk[T], T]):
             )
         return self._monoid
 
-    async def result(self) -> T:
-        if self._whole is None:
-            await self._drain()
-            self._whole = (self.accumulated,)
-        return self._whole[0]
+    async def _assemble(self) -> T:
+        return self.accumulated
 
     async def _close_source(self) -> None:
         await aclose_all((*self._upstream, self._source))
