@@ -1,38 +1,44 @@
-"""agentcat: LLM agents as typed morphisms, composed lawfully, streaming all the way through."""
+"""agentcat: LLM agents as typed morphisms, composed lawfully, streaming all the way through.
 
-from agentcat.agent import Agent, FunctionAgent, Id, Identity, agent
-from agentcat.chunk import Chunk
-from agentcat.compose import Pipeline
-from agentcat.monoid import (
-    BYTES,
-    DICT,
-    INFERRED,
-    LAST,
-    LIST,
-    STR,
-    TUPLE,
-    Monoid,
+This file is the map: every name a user writes is here. The package has three layers, each
+importing only from the ones below it:
+
+- the data plane: :mod:`agentcat.errors`, :mod:`agentcat.monoids` (how deltas add up) and
+  :mod:`agentcat.chunks` (``Chunk`` and ``ChunkStream``, the one stream), with their private
+  plumbing (``_promise``, ``_runtime``, ``_annotations``, ``_structure``, ``_meta``). It knows
+  nothing of agents;
+- the algebra: :mod:`agentcat.agent` (``Agent`` and its operators), :mod:`agentcat.streaming`
+  (the lifted view and the base of combinators), and one module per combinator, each serving
+  plain and streaming agents alike: :mod:`agentcat.sequence` (``>>``), :mod:`agentcat.products`
+  (``&``, ``*``), :mod:`agentcat.resilience` (fallback, retry), :mod:`agentcat.fallible` (errors as
+  values), :mod:`agentcat.transducers`;
+- on top: :mod:`agentcat.messenger` (messages) and :mod:`agentcat.models` (the embedded model);
+  the ``agentcat`` command lives in the private ``_cli``.
+
+The classes the operators build (``Pipeline``, ``Retry``, ``Lifted``...) stay in their modules,
+for ``isinstance`` and annotations, and cannot be called directly.
+"""
+
+from agentcat import errors, monoids
+from agentcat._promise import StreamedPromise
+from agentcat._structure import Node
+from agentcat.agent import Agent, Id, agent
+from agentcat.chunks import Chunk, ChunkStream
+from agentcat.errors import (
+    AgentcatError,
+    CompositionError,
     MonoidError,
-    ProductMonoid,
+    StreamClosedError,
+    StreamingError,
 )
-from agentcat.products import FanOut, Parallel
-from agentcat.promise import StreamClosedError, StreamedPromise
-from agentcat.resilience import Backoff, Fallback, Retry
-from agentcat.results import Fallible, FallibleSequence, fail
-from agentcat.stream import ChunkStream
-from agentcat.streaming import (
-    Lifted,
-    StreamingAgent,
-    StreamingFunctor,
-    StreamingPipeline,
-    lift,
-    streaming,
-)
-from agentcat.streaming_products import StreamingFanOut, StreamingParallel
-from agentcat.streaming_resilience import StreamingError, StreamingFallback, StreamingRetry
-from agentcat.structure import Node
+from agentcat.fallible import Fallible, fail
+from agentcat.messenger import Message, MessagePromise, MessageSequencePromise
+from agentcat.models import EmbeddedModel
+from agentcat.monoids import BYTES, DICT, LIST, STR, TUPLE, Monoid, monoid_for, monoid_of
+from agentcat.products import FanOut, StreamingFanOut
+from agentcat.resilience import Backoff
+from agentcat.streaming import StreamingAgent, StreamingFunctor, lift, streaming
 from agentcat.transducers import (
-    MapDeltas,
     Transducer,
     filter_deltas,
     forward,
@@ -42,51 +48,52 @@ from agentcat.transducers import (
 )
 
 __all__ = [
-    "BYTES",
-    "DICT",
-    "INFERRED",
-    "LAST",
-    "LIST",
-    "STR",
-    "TUPLE",
+    # Agents and their operators: >>, &, *, with_fallback, with_retry, as_result are methods.
     "Agent",
-    "Backoff",
-    "Chunk",
-    "ChunkStream",
-    "Fallback",
-    "Fallible",
-    "FallibleSequence",
-    "FanOut",
-    "FunctionAgent",
+    "agent",
     "Id",
-    "Identity",
-    "Lifted",
-    "MapDeltas",
-    "Monoid",
-    "MonoidError",
-    "Node",
-    "Parallel",
-    "Pipeline",
-    "ProductMonoid",
-    "Retry",
-    "StreamClosedError",
-    "StreamedPromise",
+    "FanOut",
+    "Fallible",
+    "fail",
+    "Backoff",
+    # Streaming and transducers.
     "StreamingAgent",
-    "StreamingError",
-    "StreamingFallback",
     "StreamingFanOut",
     "StreamingFunctor",
-    "StreamingParallel",
-    "StreamingPipeline",
-    "StreamingRetry",
+    "lift",
+    "streaming",
     "Transducer",
-    "agent",
-    "fail",
+    "transducer",
+    "map_deltas",
     "filter_deltas",
     "forward",
-    "lift",
-    "map_deltas",
     "split_sentences",
-    "streaming",
-    "transducer",
+    # Chunks, streams and monoids (the rest of the monoids are in agentcat.monoids).
+    "Chunk",
+    "ChunkStream",
+    "StreamedPromise",
+    "Monoid",
+    "monoid_for",
+    "monoid_of",
+    "STR",
+    "BYTES",
+    "LIST",
+    "TUPLE",
+    "DICT",
+    "monoids",
+    # Messages.
+    "Message",
+    "MessagePromise",
+    "MessageSequencePromise",
+    # Errors (all in agentcat.errors).
+    "AgentcatError",
+    "CompositionError",
+    "MonoidError",
+    "StreamClosedError",
+    "StreamingError",
+    "errors",
+    # Structure, for drawing: what agent.describe() returns.
+    "Node",
+    # The embedded model: offline, deterministic, the default model everywhere.
+    "EmbeddedModel",
 ]

@@ -2,6 +2,6 @@
 
 import sys
 
-from agentcat.cli import main
+from agentcat._cli import main
 
 sys.exit(main())

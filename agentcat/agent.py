@@ -1,7 +1,15 @@
-"""`Agent[In, Out]`: a typed morphism from ``In`` to ``Out``, and the operators that compose it."""
+"""`Agent[In, Out]`: a typed morphism from ``In`` to ``Out``, and the operators that compose it.
+
+The operators are defined here, once, for every agent, plain or streaming; each builds its
+combinator from the module that holds it (``>>`` from :mod:`agentcat.sequence`, ``&`` and ``*``
+from :mod:`agentcat.products`, fallback and retry from :mod:`agentcat.resilience`, ``as_result``
+from :mod:`agentcat.fallible`). Those modules build on this one, so the operators import them
+when called: that is the one import cycle of the package, and it is this one by design.
+"""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from abc import ABCMeta, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -9,17 +17,29 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final, get_args, get_or
 
 from attrs import frozen
 
-from agentcat._vars import AnyAgent, Ex, Ex2, In, Out, T, W, X, Y, Z
-from agentcat.annotations import hints_of
-from agentcat.structure import Node, render
+from agentcat._annotations import hints_of
+from agentcat._meta import NoPublicConstructor, create
+from agentcat._structure import Node, render
+from agentcat.errors import CompositionError
 
 if TYPE_CHECKING:
-    from agentcat.products import FanOut
+    from agentcat.fallible import Fallible
+    from agentcat.products import FanOut, StreamingFanOut
     from agentcat.resilience import Backoff
-    from agentcat.results import Fallible
     from agentcat.streaming import StreamingAgent
 
 __all__ = ["Agent", "FunctionAgent", "Id", "Identity", "agent"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+T = TypeVar("T")
+W = TypeVar("W")
+X = TypeVar("X")
+Y = TypeVar("Y")
+Z = TypeVar("Z")
+Ex = TypeVar("Ex", bound=Exception)
+Ex2 = TypeVar("Ex2", bound=Exception)
+AnyAgent = TypeVar("AnyAgent", bound="Agent[Any, Any]")
 
 
 class Agent(Generic[In, Out], metaclass=ABCMeta):
@@ -27,7 +47,9 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
 
     Subclass it and define :meth:`invoke`, or decorate a function with :func:`agent`. Agents are
     composed with ``>>`` (sequence), ``&`` (fan-out: one input, every output) and ``*`` (parallel:
-    a pair of inputs, a pair of outputs); every combinator gives an agent again.
+    a pair of inputs, a pair of outputs); every combinator gives an agent again. When either
+    operand streams (an :class:`agentcat.StreamingAgent`), so does the result, and the plain
+    operand takes part as ``lift(operand)``, a stage that waits for its whole input.
     """
 
     __slots__ = ()
@@ -58,7 +80,7 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     def __repr__(self) -> str:
         return render(self.describe())
 
-    # Sequence. Subclasses refine it: `Identity`, `Fallible` and the streaming agents.
+    # Sequence. `Identity`, `Fallible` and `StreamingAgent` refine its types.
     @overload
     def __rshift__(self: AnyAgent, other: Identity, /) -> AnyAgent: ...
     @overload
@@ -66,35 +88,89 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     @overload
     def __rshift__(self: Agent[X, Y], other: Agent[Y, Z], /) -> Agent[X, Z]: ...
     def __rshift__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
-        from agentcat.compose import compose
+        """``self >> other``: ``other`` runs on ``self``'s output.
+
+        Raises:
+            CompositionError: ``other`` is not an agent, or the annotations of ``self``'s output
+                and ``other``'s input certainly disagree.
+        """
+        from agentcat.sequence import compose
 
         return compose(self, other)
 
-    def __and__(self: Agent[X, Y], other: Agent[X, Z], /) -> FanOut[X, Y, Z]:
+    # A streaming operand makes the product stream. (The overlap with the next overload is the
+    # point: the checker must pick the streaming result when it knows the operand streams.)
+    @overload
+    def __and__(  # type: ignore[overload-overlap]
+        self: Agent[X, Y], other: StreamingAgent[X, Z], /
+    ) -> StreamingFanOut[X, Y, Z]: ...
+    @overload
+    def __and__(self: Agent[X, Y], other: Agent[X, Z], /) -> FanOut[X, Y, Z]: ...
+    def __and__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
+        """``self & other``: both run on the same input, concurrently; the output is the pair.
+
+        Raises:
+            CompositionError: ``other`` is not an agent.
+        """
         from agentcat.products import fan_out
 
         return fan_out(self, other)
 
-    def __mul__(self: Agent[X, Y], other: Agent[W, Z], /) -> Agent[tuple[X, W], tuple[Y, Z]]:
-        from agentcat.products import Parallel
+    @overload
+    def __mul__(  # type: ignore[overload-overlap]  # as for &: a streaming operand streams
+        self: Agent[X, Y], other: StreamingAgent[W, Z], /
+    ) -> StreamingAgent[tuple[X, W], tuple[Y, Z]]: ...
+    @overload
+    def __mul__(self: Agent[X, Y], other: Agent[W, Z], /) -> Agent[tuple[X, W], tuple[Y, Z]]: ...
+    def __mul__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
+        """``self * other``: ``self`` on the first item of a pair, ``other`` on the second,
+        concurrently.
 
-        if not isinstance(other, Agent):
-            raise TypeError(f"{self!r} * {other!r}: the right operand is not an Agent")
-        return Parallel(self, other)
+        Raises:
+            CompositionError: ``other`` is not an agent.
+        """
+        from agentcat.products import parallel
 
+        return parallel(self, other)
+
+    @overload
     def with_fallback(
         self: Agent[X, Y],
+        first: StreamingAgent[X, Y],
+        /,
+        *alternatives: StreamingAgent[X, Y],
+        on: tuple[type[Exception], ...] = (Exception,),
+    ) -> StreamingAgent[X, Y]: ...
+    @overload
+    def with_fallback(
+        self: Agent[X, Y],
+        /,
         *alternatives: Agent[X, Y],
         on: tuple[type[Exception], ...] = (Exception,),
-    ) -> Agent[X, Y]:
+    ) -> Agent[X, Y]: ...
+    @overload
+    def with_fallback(
+        self: Agent[X, Y],
+        /,
+        *alternatives: Agent[X, Y] | StreamingAgent[X, Y],
+        on: tuple[type[Exception], ...] = (Exception,),
+    ) -> StreamingAgent[X, Y]: ...
+    def with_fallback(
+        self, /, *alternatives: Agent[Any, Any], on: tuple[type[Exception], ...] = (Exception,)
+    ) -> Agent[Any, Any]:
         """An agent that tries this one, then each alternative in turn while they fail with ``on``.
 
         When every one fails, the last failure is raised, with the earlier ones as its
-        ``__context__`` chain and named in a note.
-        """
-        from agentcat.resilience import Fallback
+        ``__context__`` chain and named in a note. Streaming alternatives switch only before
+        their first delta (see :class:`agentcat.StreamingError`).
 
-        return Fallback((self, *alternatives), on)
+        Raises:
+            CompositionError: an alternative is not an agent, or ``on`` is not a tuple of
+                exception classes.
+        """
+        from agentcat.resilience import fallback
+
+        return fallback((self, *alternatives), on)
 
     def with_retry(
         self: Agent[X, Y],
@@ -104,10 +180,16 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
         on: tuple[type[Exception], ...] = (Exception,),
     ) -> Agent[X, Y]:
         """An agent that invokes this one up to ``attempts`` times while it fails with ``on``,
-        sleeping as ``backoff`` says between attempts (no sleep when ``backoff`` is ``None``)."""
-        from agentcat.resilience import Retry, no_backoff
+        sleeping as ``backoff`` says between attempts (no sleep when ``backoff`` is ``None``).
 
-        return Retry(self, attempts, backoff or no_backoff, on)
+        Raises:
+            ValueError: ``attempts`` is less than 1.
+            TypeError: ``backoff`` is not a :class:`agentcat.Backoff`, or ``on`` is not a tuple
+                of exception classes.
+        """
+        from agentcat.resilience import retry
+
+        return retry(self, attempts, backoff, on)
 
     @overload
     def as_result(self: Agent[X, Y], /) -> Fallible[X, Y, Exception]: ...
@@ -121,16 +203,22 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     def as_result(self: Agent[X, Y], /, *errors: type[Exception]) -> Fallible[X, Y, Exception]: ...
     def as_result(self, /, *errors: type[Exception]) -> Fallible[Any, Any, Any]:
         """An agent that returns ``Success(output)``, or ``Failure(error)`` for the exception
-        types given (every ``Exception`` when none is), instead of raising them."""
-        from agentcat.results import Catching
+        types given (every ``Exception`` when none is), instead of raising them.
 
-        return Catching(self, errors or (Exception,))
+        Raises:
+            TypeError: an argument is not an exception class.
+        """
+        from agentcat.fallible import catching
+
+        return catching(self, errors)
 
 
 @final
 @frozen(repr=False)
-class FunctionAgent(Agent[In, Out]):
+class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
     """An agent made of a plain or ``async`` function of one argument (see :func:`agent`)."""
+
+    _built_by = "@agent"
 
     function: Callable[[In], Out | Awaitable[Out]]
 
@@ -162,23 +250,29 @@ def agent(function: Callable[[Any], Any], /) -> Agent[Any, Any]:
 
     The type checker infers ``In`` and ``Out`` from the function's annotations, and ``>>`` checks
     them at run time too. An ``async`` generator function gives an agent whose output is the
-    generator: :func:`agentcat.lift` streams it a delta at a time.
+    generator: :func:`agentcat.lift` streams it a delta at a time (:func:`agentcat.streaming`
+    does both at once).
+
+    Raises:
+        CompositionError: ``function`` is not callable.
     """
     if not callable(function):
-        raise TypeError(f"agent() takes a function of one argument, not {function!r}")
-    return FunctionAgent(function)
+        raise CompositionError(f"agent() takes a function of one argument, not {function!r}")
+    return create(FunctionAgent, function)
 
 
 @final
 @frozen(repr=False)
-class Identity(Agent[Any, Any]):
+class Identity(Agent[Any, Any], metaclass=NoPublicConstructor):
     """The identity agent: its output is its input. ``Id >> f`` and ``f >> Id`` are ``f``."""
+
+    _built_by = "agentcat.Id, the one identity"
 
     async def invoke(self, value: T, /) -> T:
         return value
 
     def __rshift__(self, other: AnyAgent, /) -> AnyAgent:
-        from agentcat.compose import compose
+        from agentcat.sequence import compose
 
         return compose(self, other)  # type: ignore[return-value]  # `compose` returns `other`
 
@@ -187,19 +281,56 @@ class Identity(Agent[Any, Any]):
         return "Id"
 
 
-Id = Identity()
+Id = create(Identity)
+"""The identity agent."""
 
 
 def _declared_types(instance: Agent[Any, Any]) -> tuple[object | None, object | None]:
-    """The ``In`` and ``Out`` an agent class declares: from a base written ``Agent[A, B]``, or
-    else from the annotations of its ``invoke``. Type variables count as unknown."""
-    for klass in type(instance).__mro__:
-        for base in getattr(klass, "__orig_bases__", ()):
-            if get_origin(base) is Agent:
-                declared = tuple(None if _is_variable(a) else a for a in get_args(base))
-                if any(a is not None for a in declared):
-                    return declared[0], declared[1]
+    """The ``In`` and ``Out`` an agent class declares: from a base written ``Agent[A, B]`` (or
+    ``StreamingAgent[A, B]``...), or else from the annotations of its ``invoke``. Type variables
+    count as unknown."""
+    declared = declared_arguments(type(instance), Agent)
+    if declared is not None and any(a is not None for a in declared):
+        return declared[0], declared[1]
     return hints_of(type(instance).invoke)
+
+
+@functools.cache
+def declared_arguments(klass: type, generic: type) -> tuple[object | None, ...] | None:
+    """The arguments ``klass`` gives ``generic`` among its bases, following type variables
+    through the generic classes between them (``class M(StreamingAgent[str, str])`` gives
+    ``StreamingAgent`` ``(str, str)``); ``None`` for an argument left a type variable or
+    ``Any``, and ``None`` when ``generic`` is not a base at all. Cached: a class never changes
+    what it declares, and streams ask at every start."""
+    for base in _generic_bases(klass):
+        found = _arguments(base, generic, {})
+        if found is not None:
+            return found
+    return None
+
+
+def _generic_bases(klass: type) -> list[object]:
+    return [base for cls in klass.__mro__ for base in getattr(cls, "__orig_bases__", ())]
+
+
+def _arguments(
+    base: object, generic: type, bound: dict[object, object]
+) -> tuple[object | None, ...] | None:
+    origin = get_origin(base)
+    if not isinstance(origin, type):
+        return None
+    arguments = tuple(bound.get(a, a) for a in get_args(base))
+    if origin is generic:
+        return tuple(None if _is_variable(a) else a for a in arguments)
+    parameters = getattr(origin, "__parameters__", ())
+    if not issubclass(origin, generic) or len(parameters) != len(arguments):
+        return None
+    inner = dict(zip(parameters, arguments, strict=True))
+    for deeper in getattr(origin, "__orig_bases__", ()):
+        found = _arguments(deeper, generic, inner)
+        if found is not None:
+            return found
+    return None
 
 
 def _is_variable(annotation: object) -> bool:

@@ -1,34 +1,62 @@
-"""Products of agents: fan-out ``f & g`` (one input, every output) and parallel ``f * g``."""
+"""Products of agents: fan-out ``f & g`` (one input, every output) and parallel ``f * g`` (a pair
+in, a pair out), plain or streaming."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, final
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar, TypeVarTuple, final, overload
 
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from attrs import frozen
 
-from agentcat._vars import In, Ts, W, X, Y, Z
+from agentcat._meta import NoPublicConstructor, create
+from agentcat._runtime import Run, Starter, gather, merge
+from agentcat._structure import Node
 from agentcat.agent import Agent
-from agentcat.concurrency import gather
-from agentcat.structure import Node
+from agentcat.errors import CompositionError
+from agentcat.monoids import INFERRED, Monoid, ProductMonoid
+from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, whole_type
 
-__all__ = ["FanOut", "Parallel", "fan_out"]
+__all__ = ["FanOut", "Parallel", "StreamingFanOut", "fan_out", "parallel"]
+
+In = TypeVar("In", contravariant=True)
+Ts = TypeVarTuple("Ts")
+W = TypeVar("W")
+X = TypeVar("X")
+Y = TypeVar("Y")
+Z = TypeVar("Z")
 
 
 @final
 @frozen(repr=False)
-class FanOut(Agent[In, tuple[*Ts]], Generic[In, *Ts]):
+class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicConstructor):
     """Every branch runs on the same input, concurrently; the output is the tuple of their outputs.
 
     ``f & g & h`` is one fan-out of three with a flat ``tuple[B, C, D]`` output; parentheses on
     the right, ``f & (g & h)``, keep a nested group. A failing branch cancels the others and its
     exception surfaces unchanged.
+
+    Streaming, the branches' deltas interleave as they arrive. Each delta is a tuple holding one
+    branch's delta at that branch's index and empty values elsewhere (the
+    :class:`agentcat.monoids.ProductMonoid`), so the stream accumulates to the tuple of the
+    branches' outputs and can be split by branch. Fed a stream, every branch receives each input
+    delta; a whole-input branch waits for all of them, a transducer does not.
     """
+
+    _built_by = "f & g"
 
     branches: tuple[Agent[In, Any], ...]
 
+    @property
+    def streams(self) -> bool:
+        return isinstance(self.branches[0], StreamingAgent)
+
     async def invoke(self, value: In, /) -> tuple[*Ts]:
+        if self.streams:
+            return await self._whole(value)
         jobs = [functools.partial(branch.invoke, value) for branch in self.branches]
         return tuple(await gather(jobs))
 
@@ -38,32 +66,114 @@ class FanOut(Agent[In, tuple[*Ts]], Generic[In, *Ts]):
 
     @property
     def output_type(self) -> object | None:
-        outputs = tuple(branch.output_type for branch in self.branches)
-        return None if None in outputs else tuple[outputs]  # type: ignore[valid-type]
+        return _tuple_of([whole_type(branch) for branch in self.branches])
 
     # A chain ``f & g & h`` extends the fan-out instead of nesting pairs, so the override
     # deliberately narrows the inherited ``&``.
-    def __and__(  # type: ignore[override]
-        self: FanOut[X, *Ts], other: Agent[X, Z], /
-    ) -> FanOut[X, *Ts, Z]:
+    @overload  # type: ignore[override]
+    def __and__(  # type: ignore[overload-overlap]  # a streaming branch makes it stream
+        self: FanOut[X, *Ts], other: StreamingAgent[X, Z], /
+    ) -> StreamingFanOut[X, *Ts, Z]: ...
+    @overload
+    def __and__(self: FanOut[X, *Ts], other: Agent[X, Z], /) -> FanOut[X, *Ts, Z]: ...
+    def __and__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
         return fan_out(self, other)
 
     def describe(self) -> Node:
         return Node("fan_out", "", tuple(branch.describe() for branch in self.branches))
 
+    @property
+    def _streaming_branches(self) -> tuple[StreamingAgent[In, Any], ...]:
+        return self.branches  # type: ignore[return-value]  # `streams`: every branch streams
+
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
+        starters = [_starting(branch, value) for branch in self._streaming_branches]
+        return run.opened(merge(starters, self._monoid_for_input(value).inject))
+
+    def _feed(
+        self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
+    ) -> AsyncIterator[Any]:
+        feeds = [(branch, monoid) for branch in self._streaming_branches]
+        return run.opened(_fed(source, feeds, _to_every(len(feeds)), self._monoid_after(monoid)))
+
+    @property
+    def _needs_whole_input(self) -> bool:
+        return all(branch.needs_whole_input for branch in self._streaming_branches)
+
+    @property
+    def _element_type(self) -> object | None:
+        return _tuple_of([branch.element_type for branch in self._streaming_branches])
+
+    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> ProductMonoid:
+        return _product(branch.monoid_after(upstream) for branch in self._streaming_branches)
+
+    def _monoid_for_input(self, value: In, /) -> ProductMonoid:
+        return _product(branch._monoid_for_input(value) for branch in self._streaming_branches)
+
 
 @final
 @frozen(repr=False)
-class Parallel(Agent[tuple[X, W], tuple[Y, Z]]):
-    """``f * g``: ``f`` on the first item of a pair and ``g`` on the second, concurrently."""
+class StreamingFanOut(Lifted[In, tuple[*Ts]], Generic[In, *Ts]):
+    """The streaming view of a :class:`FanOut` of streaming branches (``lift(f) & lift(g)``),
+    typed so that ``&`` extends its tuple of outputs. It adds no behaviour to ``lift``."""
+
+    _built_by = "f & g"
+
+    @overload  # type: ignore[override]
+    def __and__(
+        self: StreamingFanOut[X, *Ts], other: StreamingAgent[X, Z], /
+    ) -> StreamingFanOut[X, *Ts, Z]: ...
+    @overload
+    def __and__(
+        self: StreamingFanOut[X, *Ts], other: Agent[X, Z], /
+    ) -> StreamingFanOut[X, *Ts, Z]: ...
+    def __and__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
+        return fan_out(self, other)
+
+
+def fan_out(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
+    """``left & right``: extends ``left`` when it is a fan-out already, else pairs the two; when
+    either streams, so does the fan-out, each plain branch lifted.
+
+    Raises:
+        CompositionError: ``right`` is not an agent.
+    """
+    if not isinstance(right, Agent):
+        raise CompositionError(f"{left!r} & {right!r}: the right operand is not an Agent")
+    if isinstance(left, StreamingAgent) or isinstance(right, StreamingAgent):
+        if isinstance(left, StreamingFanOut) and isinstance(left.agent, FanOut):
+            head = left.agent.branches
+        elif isinstance(left, FanOut):
+            head = tuple(lift(branch) for branch in left.branches)
+        else:
+            head = (lift(left),)
+        return create(StreamingFanOut, create(FanOut, (*head, lift(right))))
+    head = left.branches if isinstance(left, FanOut) else (left,)
+    return create(FanOut, (*head, right))
+
+
+@final
+@frozen(repr=False)
+class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstructor):
+    """``f * g``: ``f`` on the first item of a pair and ``g`` on the second, concurrently.
+
+    Streaming, the two sides stream side by side; fed the stream of a fan-out, each side
+    receives its own component's deltas as they come.
+    """
+
+    _built_by = "f * g"
 
     first: Agent[X, Y]
     second: Agent[W, Z]
 
+    @property
+    def streams(self) -> bool:
+        return isinstance(self.first, StreamingAgent)
+
     async def invoke(self, value: tuple[X, W], /) -> tuple[Y, Z]:
-        if not (isinstance(value, tuple) and len(value) == 2):
-            raise TypeError(f"{self!r} takes a pair, not {value!r}")
-        left, right = value
+        left, right = self._pair(value)
+        if self.streams:
+            return await self._whole(value)
         jobs: list[Callable[[], Awaitable[Any]]] = [
             functools.partial(self.first.invoke, left),
             functools.partial(self.second.invoke, right),
@@ -71,25 +181,159 @@ class Parallel(Agent[tuple[X, W], tuple[Y, Z]]):
         first, second = await gather(jobs)
         return first, second
 
+    def _pair(self, value: object) -> tuple[Any, Any]:
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise TypeError(f"{self!r} takes a pair, not {value!r}")
+        return value
+
     @property
     def input_type(self) -> object | None:
-        return _pair(self.first.input_type, self.second.input_type)
+        return _tuple_of([self.first.input_type, self.second.input_type])
 
     @property
     def output_type(self) -> object | None:
-        return _pair(self.first.output_type, self.second.output_type)
+        return _tuple_of([whole_type(self.first), whole_type(self.second)])
 
     def describe(self) -> Node:
         return Node("parallel", "", (self.first.describe(), self.second.describe()))
 
+    @property
+    def _sides(self) -> tuple[StreamingAgent[Any, Any], StreamingAgent[Any, Any]]:
+        return self.first, self.second  # type: ignore[return-value]  # `streams`: both stream
 
-def _pair(first: object | None, second: object | None) -> object | None:
-    return None if first is None or second is None else tuple[first, second]  # type: ignore[valid-type]
+    def _open(self, value: tuple[X, W], run: Run, /) -> AsyncIterator[Any]:
+        pair = self._pair(value)
+        starters = [_starting(side, item) for side, item in zip(self._sides, pair, strict=True)]
+        return run.opened(merge(starters, self._monoid_for_input(value).inject))
+
+    def _feed(
+        self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
+    ) -> AsyncIterator[Any]:
+        if not (isinstance(monoid, ProductMonoid) and len(monoid.components) == 2):
+            return super()._feed(source, monoid, run)  # a plain pair: wait for it whole
+        feeds = list(zip(self._sides, monoid.components, strict=True))
+        return run.opened(_fed(source, feeds, _by_component(monoid), self._monoid_after(monoid)))
+
+    @property
+    def _needs_whole_input(self) -> bool:
+        return all(side.needs_whole_input for side in self._sides)
+
+    @property
+    def _element_type(self) -> object | None:
+        return _tuple_of([side.element_type for side in self._sides])
+
+    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> ProductMonoid:
+        parts: Sequence[Monoid[Any] | None] = (None, None)
+        if isinstance(upstream, ProductMonoid) and len(upstream.components) == 2:
+            parts = upstream.components
+        return _product(
+            side.monoid_after(part) for side, part in zip(self._sides, parts, strict=True)
+        )
+
+    def _monoid_for_input(self, value: tuple[X, W], /) -> ProductMonoid:
+        pair = self._pair(value)
+        return _product(
+            side._monoid_for_input(item) for side, item in zip(self._sides, pair, strict=True)
+        )
 
 
-def fan_out(left: Agent[Any, Any], right: Agent[Any, Any]) -> FanOut[Any, *tuple[Any, ...]]:
-    """``left & right``: extends ``left`` when it is a fan-out already, else pairs the two."""
+def parallel(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
+    """``left * right``; when either streams, so does the product, the plain side lifted.
+
+    Raises:
+        CompositionError: ``right`` is not an agent.
+    """
     if not isinstance(right, Agent):
-        raise TypeError(f"{left!r} & {right!r}: the right operand is not an Agent")
-    head = left.branches if isinstance(left, FanOut) else (left,)
-    return FanOut((*head, right))
+        raise CompositionError(f"{left!r} * {right!r}: the right operand is not an Agent")
+    if isinstance(left, StreamingAgent) or isinstance(right, StreamingAgent):
+        return create(Lifted, create(Parallel, lift(left), lift(right)))
+    return create(Parallel, left, right)
+
+
+def _tuple_of(types: list[object | None]) -> object | None:
+    return None if None in types else tuple[tuple(types)]  # type: ignore[misc]
+
+
+def _product(monoids: Any) -> ProductMonoid:
+    """The product of the branches' monoids; an unknown one is inferred from the first delta."""
+    return ProductMonoid.of_components([INFERRED if m is None else m for m in monoids])
+
+
+def _starting(branch: StreamingAgent[Any, Any], value: Any) -> Starter:
+    return lambda run: branch._open(value, run)
+
+
+async def _fed(
+    source: AsyncIterator[Any],
+    feeds: Sequence[tuple[StreamingAgent[Any, Any], Monoid[Any] | None]],
+    route: Route,
+    product: ProductMonoid,
+) -> AsyncIterator[Any]:
+    """Branches fed from one input stream: a distributor hands each input delta to the branches
+    ``route`` names, through one unbuffered channel per branch, and their outputs are merged.
+    The channels exist only while this generator runs, and it closes them all."""
+    with contextlib.ExitStack() as channels:
+        pairs = [anyio.create_memory_object_stream[Any]() for _ in feeds]
+        for send, receive in pairs:
+            channels.enter_context(send)
+            channels.enter_context(receive)
+        starters = [
+            _feeding(branch, receive, monoid)
+            for (branch, monoid), (_, receive) in zip(feeds, pairs, strict=True)
+        ]
+
+        async def distribute() -> None:
+            await _distribute(source, [send for send, _ in pairs], route)
+
+        async with contextlib.aclosing(merge(starters, product.inject, [distribute])) as merged:
+            async for delta in merged:
+                yield delta
+
+
+def _feeding(
+    branch: StreamingAgent[Any, Any],
+    receive: MemoryObjectReceiveStream[Any],
+    monoid: Monoid[Any] | None,
+) -> Starter:
+    def start(run: Run) -> AsyncIterator[Any]:
+        run.opened(receive)  # closed with the branch, which tells the distributor
+        return branch._feed(receive, monoid, run)
+
+    return start
+
+
+Route = Callable[[Any], list[tuple[int, Any]]]
+"""Which branches receive an input delta, and what each receives of it."""
+
+
+def _to_every(count: int) -> Route:
+    return lambda delta: [(index, delta) for index in range(count)]
+
+
+def _by_component(monoid: ProductMonoid) -> Route:
+    def route(delta: tuple[Any, ...]) -> list[tuple[int, Any]]:
+        return [
+            (index, part)
+            for index, (part, component) in enumerate(zip(delta, monoid.components, strict=True))
+            if not component.is_empty(part)
+        ]
+
+    return route
+
+
+async def _distribute(
+    source: AsyncIterator[Any], sends: list[MemoryObjectSendStream[Any]], route: Route
+) -> None:
+    """Hand every input delta to the branches ``route`` names, one at a time; a branch that
+    stopped reading is left out from then on, and every branch sees the end of the input."""
+    async with contextlib.AsyncExitStack() as stack:
+        for send in sends:
+            stack.push_async_callback(send.aclose)
+        open_branches = set(range(len(sends)))
+        async for delta in source:
+            for index, part in route(delta):
+                if index in open_branches:
+                    try:
+                        await sends[index].send(part)
+                    except anyio.BrokenResourceError:
+                        open_branches.discard(index)

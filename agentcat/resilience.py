@@ -1,41 +1,51 @@
-"""Fallback and retry: combinators that make an agent try again, or try another."""
+"""Fallback and retry: an agent that tries another, or tries again, plain or streaming.
+
+Both are a *plan* of attempts (which agent, and how long to wait first), walked by one loop.
+A stream can switch to the next attempt only before its first delta: after it, the deltas are
+passed on already, and a silent switch would repeat or lose some, so a failure then is a
+:class:`agentcat.StreamingError` with the partial output.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from typing import Any, final
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar, final
 
 import anyio
 from attrs import field, frozen, validators
 
-from agentcat._vars import AnyAgent, In, Out, X, Y
+from agentcat._meta import NoPublicConstructor, create
+from agentcat._runtime import Once, Run
+from agentcat._structure import Node
 from agentcat.agent import Agent
-from agentcat.structure import Node
+from agentcat.errors import CompositionError, StreamingError
+from agentcat.monoids import INFERRED, Monoid, monoid_of
+from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, whole_type
 
-__all__ = [
-    "Backoff",
-    "Fallback",
-    "Retry",
-    "describe_fallback",
-    "describe_retry",
-    "exhausted",
-    "fallback_plan",
-    "first_success",
-    "no_backoff",
-    "retry_plan",
-]
+__all__ = ["Backoff", "Fallback", "Retry", "fallback", "retry"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
 
 
 @frozen
 class Backoff:
     """Exponential backoff: ``initial * factor**n`` seconds before retry ``n + 1``, at most
-    ``maximum``, each delay spread by up to ``jitter`` (a fraction) either way."""
+    ``maximum``, each delay spread by up to ``jitter`` (a fraction) either way.
+
+    Raises:
+        ValueError: a field is out of its range (negative, a factor below 1, a jitter above 1).
+    """
 
     initial: float = field(default=0.1, validator=validators.ge(0))
+    """Seconds before the first retry."""
     factor: float = field(default=2.0, validator=validators.ge(1))
+    """How much longer each wait is than the one before."""
     maximum: float = field(default=30.0, validator=validators.ge(0))
+    """The longest wait, in seconds."""
     jitter: float = field(default=0.0, validator=[validators.ge(0), validators.le(1)])
+    """The fraction by which each wait is spread, at random, either way."""
 
     def delay(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (0 for the first retry)."""
@@ -43,67 +53,133 @@ class Backoff:
         return base * (1 + random.uniform(-self.jitter, self.jitter)) if self.jitter else base
 
 
-no_backoff = Backoff(initial=0.0)
+_NO_BACKOFF = Backoff(initial=0.0)
+
+Plan = Sequence[tuple[Agent[Any, Any], float]]
+"""The attempts, in order: which agent, and the seconds to wait before it."""
+
+Opener = Callable[[Agent[Any, Any], Any, Run], AsyncIterator[Any]]
+"""Opens one attempt: the deltas of an agent's output, recorded in a run."""
 
 
-async def first_success(
-    plan: Sequence[tuple[Agent[X, Y], float]],
-    value: X,
+async def _attempts(
+    owner: Agent[Any, Any],
+    plan: Plan,
+    value: Any,
     on: tuple[type[Exception], ...],
     summary: str,
-    failures: tuple[Exception, ...] = (),
-) -> Y:
-    """The output of the first attempt of ``plan`` that does not fail with ``on``.
+    open_attempt: Opener,
+) -> AsyncGenerator[Any, None]:
+    """The deltas of the first attempt of ``plan`` that does not fail with ``on`` before its
+    first delta; a failure after it is a :class:`agentcat.StreamingError`.
 
-    Each attempt runs while the failure before it is handled, so when all fail, the last
-    failure carries the earlier ones as its ``__context__`` chain (and a note names them).
+    When every attempt fails, the last failure is raised with the earlier ones as its
+    ``__context__`` chain, and a note that names them all.
     """
-    (agent, delay), rest = plan[0], plan[1:]
-    if delay:
-        await anyio.sleep(delay)
+    failures: list[Exception] = []
+    for number, (agent, delay) in enumerate(plan, 1):
+        if delay:
+            await anyio.sleep(delay)
+        run = Run()
+        emitted: list[Any] = []  # for the partial output, should the attempt fail midway
+        try:
+            async for delta in open_attempt(agent, value, run):
+                emitted.append(delta)
+                yield delta
+            return
+        except on as error:
+            if emitted:
+                monoid: Monoid[Any] = _monoid_of(agent) or monoid_of(emitted[0])
+                raise StreamingError(
+                    f"{owner!r}: {agent!r} failed after {len(emitted)} deltas: {error}",
+                    partial=monoid.concat(emitted),
+                    recoverable=number < len(plan),
+                ) from error
+            if failures:
+                _chain(error, failures[-1])
+            failures.append(error)
+        finally:
+            await run.aclose()
+    raise _exhausted(failures, summary)
+
+
+def _monoid_of(agent: Agent[Any, Any]) -> Monoid[Any] | None:
+    monoid = agent.monoid if isinstance(agent, StreamingAgent) else None
+    return None if monoid is INFERRED else monoid
+
+
+def _chain(error: BaseException, earlier: BaseException) -> None:
+    """Make ``earlier`` the end of ``error``'s ``__context__`` chain, as if ``error`` had been
+    raised while ``earlier`` was handled (unless it is in the chain already: the same exception
+    raised by every attempt)."""
+    while True:
+        if error is earlier:
+            return
+        if error.__context__ is None:
+            error.__context__ = earlier
+            return
+        error = error.__context__
+
+
+def _exhausted(failures: list[Exception], summary: str) -> Exception:
+    """The last failure, annotated with a summary and the earlier failures, so none is lost."""
+    last = failures[-1]
+    earlier = "".join(f"\n  {type(e).__name__}: {e}" for e in failures[:-1])
+    last.add_note(summary + (f"; earlier failures:{earlier}" if earlier else ""))
+    return last
+
+
+def _invoking(agent: Agent[Any, Any], value: Any, run: Run) -> AsyncIterator[Any]:
+    """A plain attempt: its output is its one delta."""
+    return Once(lambda: agent.invoke(value))
+
+
+def _streaming(agent: Agent[Any, Any], value: Any, run: Run) -> AsyncIterator[Any]:
+    """A streaming attempt: its deltas as they come."""
+    return agent._open(value, run)  # type: ignore[attr-defined, no-any-return]
+
+
+async def _first(
+    owner: Combinator[Any, Any],
+    plan: Plan,
+    value: Any,
+    on: tuple[type[Exception], ...],
+    summary: str,
+) -> Any:
+    """The output of the first plain attempt of ``plan`` that does not fail with ``on``."""
+    attempts = _attempts(owner, plan, value, on, summary, _invoking)
     try:
-        return await agent.invoke(value)
-    except on as error:
-        if not rest:
-            exhausted([*failures, error], summary)  # adds the summary note to ``error``
-            raise
-        return await first_success(rest, value, on, summary, (*failures, error))
-
-
-def fallback_plan(alternatives: tuple[AnyAgent, ...]) -> list[tuple[AnyAgent, float]]:
-    """The plan of a fallback: each alternative once, in order, without waiting."""
-    return [(alternative, 0.0) for alternative in alternatives]
-
-
-def retry_plan(agent: AnyAgent, attempts: int, backoff: Backoff) -> list[tuple[AnyAgent, float]]:
-    """The plan of a retry: ``attempts`` runs of ``agent``, waiting as ``backoff`` says before
-    each retry. A plan lists the attempts in order: which agent, and the seconds to wait first."""
-    return [(agent, backoff.delay(retry - 1) if retry else 0.0) for retry in range(attempts)]
-
-
-def describe_fallback(alternatives: tuple[Agent[Any, Any], ...]) -> Node:
-    """The node of ``first.with_fallback(second, ...)``, streaming or not."""
-    slots = ", ".join("{}" for _ in alternatives[1:])
-    children = tuple(a.describe() for a in alternatives)
-    return Node("fallback", "{}.with_fallback(" + slots + ")", children)
-
-
-def describe_retry(agent: Agent[Any, Any], attempts: int) -> Node:
-    """The node of ``agent.with_retry(attempts)``, streaming or not."""
-    return Node("retry", "{}" + f".with_retry({attempts})", (agent.describe(),))
+        return await anext(attempts)
+    finally:
+        await attempts.aclose()
 
 
 @final
 @frozen(repr=False)
-class Fallback(Agent[In, Out]):
+class Fallback(Combinator[In, Out], metaclass=NoPublicConstructor):
     """``f.with_fallback(g, ...)``: the first alternative that does not fail with ``on`` answers."""
 
-    alternatives: tuple[Agent[In, Out], ...]
+    _built_by = "agent.with_fallback(...)"
+
+    alternatives: tuple[Agent[In, Any], ...]
     on: tuple[type[Exception], ...]
 
+    @property
+    def streams(self) -> bool:
+        return isinstance(self.alternatives[0], StreamingAgent)
+
+    @property
+    def _plan(self) -> Plan:
+        return [(alternative, 0.0) for alternative in self.alternatives]
+
+    @property
+    def _summary(self) -> str:
+        return f"every alternative of {self!r} failed"
+
     async def invoke(self, value: In, /) -> Out:
-        plan: list[tuple[Agent[In, Out], float]] = fallback_plan(self.alternatives)
-        return await first_success(plan, value, self.on, f"every alternative of {self!r} failed")
+        if self.streams:
+            return await self._whole(value)
+        return await _first(self, self._plan, value, self.on, self._summary)  # type: ignore[no-any-return]
 
     @property
     def input_type(self) -> object | None:
@@ -111,28 +187,63 @@ class Fallback(Agent[In, Out]):
 
     @property
     def output_type(self) -> object | None:
-        return self.alternatives[0].output_type
+        return whole_type(self.alternatives[0])
 
     def describe(self) -> Node:
-        return describe_fallback(self.alternatives)
+        slots = ", ".join("{}" for _ in self.alternatives[1:])
+        children = tuple(a.describe() for a in self.alternatives)
+        return Node("fallback", "{}.with_fallback(" + slots + ")", children)
+
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
+        return run.opened(_attempts(self, self._plan, value, self.on, self._summary, _streaming))
+
+    @property
+    def _streaming_alternatives(self) -> tuple[StreamingAgent[In, Any], ...]:
+        return self.alternatives  # type: ignore[return-value]  # `streams`: every one streams
+
+    @property
+    def _element_type(self) -> object | None:
+        return self._streaming_alternatives[0].element_type
+
+    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        """The most specific monoid among the alternatives' (any may be the one that answers):
+        the first one known by type, else :data:`INFERRED` if one infers, else ``None``."""
+        known = [a.monoid_after(upstream) for a in self._streaming_alternatives]
+        specific = [m for m in known if m is not None and m is not INFERRED]
+        return specific[0] if specific else next((m for m in known if m is not None), None)
 
 
 @final
 @frozen(repr=False)
-class Retry(Agent[In, Out]):
+class Retry(Combinator[In, Out], metaclass=NoPublicConstructor):
     """``f.with_retry(attempts, backoff=..., on=...)``: bounded attempts with backoff between."""
 
-    agent: Agent[In, Out]
+    _built_by = "agent.with_retry(...)"
+
+    agent: Agent[In, Any]
     attempts: int = field(validator=validators.ge(1))
     backoff: Backoff
     on: tuple[type[Exception], ...]
 
+    @property
+    def streams(self) -> bool:
+        return isinstance(self.agent, StreamingAgent)
+
+    @property
+    def _plan(self) -> Plan:
+        delay = self.backoff.delay
+        return [
+            (self.agent, delay(number - 1) if number else 0.0) for number in range(self.attempts)
+        ]
+
+    @property
+    def _summary(self) -> str:
+        return f"{self!r} failed on all {self.attempts} attempts"
+
     async def invoke(self, value: In, /) -> Out:
-        plan: list[tuple[Agent[In, Out], float]] = retry_plan(
-            self.agent, self.attempts, self.backoff
-        )
-        summary = f"{self!r} failed on all {self.attempts} attempts"
-        return await first_success(plan, value, self.on, summary)
+        if self.streams:
+            return await self._whole(value)
+        return await _first(self, self._plan, value, self.on, self._summary)  # type: ignore[no-any-return]
 
     @property
     def input_type(self) -> object | None:
@@ -140,15 +251,68 @@ class Retry(Agent[In, Out]):
 
     @property
     def output_type(self) -> object | None:
-        return self.agent.output_type
+        return whole_type(self.agent)
 
     def describe(self) -> Node:
-        return describe_retry(self.agent, self.attempts)
+        return Node("retry", "{}" + f".with_retry({self.attempts})", (self.agent.describe(),))
+
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
+        return run.opened(_attempts(self, self._plan, value, self.on, self._summary, _streaming))
+
+    @property
+    def _streaming_agent(self) -> StreamingAgent[In, Any]:
+        return self.agent  # type: ignore[return-value]  # `streams`: it streams
+
+    @property
+    def _element_type(self) -> object | None:
+        return self._streaming_agent.element_type
+
+    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return self._streaming_agent.monoid_after(upstream)
 
 
-def exhausted(failures: list[Exception], summary: str) -> Exception:
-    """The last failure, annotated with a summary and the earlier failures, so none is lost."""
-    last = failures[-1]
-    earlier = "".join(f"\n  {type(e).__name__}: {e}" for e in failures[:-1])
-    last.add_note(summary + (f"; earlier failures:{earlier}" if earlier else ""))
-    return last
+def _exception_classes(on: object, where: str) -> tuple[type[Exception], ...]:
+    if isinstance(on, tuple) and all(isinstance(e, type) and issubclass(e, Exception) for e in on):
+        return on
+    raise CompositionError(f"{where}: on= takes a tuple of exception classes, not {on!r}")
+
+
+def fallback(
+    agents: tuple[Agent[Any, Any], ...], on: tuple[type[Exception], ...]
+) -> Agent[Any, Any]:
+    """``agents[0].with_fallback(*agents[1:], on=on)``; when one streams, every one does.
+
+    Raises:
+        CompositionError: an alternative is not an agent, or ``on`` is not a tuple of
+            exception classes.
+    """
+    first = agents[0]
+    for alternative in agents[1:]:
+        if not isinstance(alternative, Agent):
+            raise CompositionError(f"{first!r}.with_fallback(...): {alternative!r} is not an Agent")
+    on = _exception_classes(on, f"{first!r}.with_fallback(...)")
+    if any(isinstance(a, StreamingAgent) for a in agents):
+        return create(Lifted, create(Fallback, tuple(lift(a) for a in agents), on))
+    return create(Fallback, agents, on)
+
+
+def retry(
+    agent: Agent[Any, Any],
+    attempts: int,
+    backoff: Backoff | None,
+    on: tuple[type[Exception], ...],
+) -> Agent[Any, Any]:
+    """``agent.with_retry(attempts, backoff=backoff, on=on)``.
+
+    Raises:
+        ValueError: ``attempts`` is less than 1.
+        TypeError: ``attempts`` is not an int, ``backoff`` not a :class:`Backoff`, or ``on``
+            not a tuple of exception classes.
+    """
+    if not isinstance(attempts, int) or isinstance(attempts, bool):
+        raise TypeError(f"{agent!r}.with_retry(): attempts must be an int, not {attempts!r}")
+    if backoff is not None and not isinstance(backoff, Backoff):
+        raise TypeError(f"{agent!r}.with_retry(): backoff must be a Backoff, not {backoff!r}")
+    on = _exception_classes(on, f"{agent!r}.with_retry(...)")
+    made: Retry[Any, Any] = create(Retry, agent, attempts, backoff or _NO_BACKOFF, on)
+    return create(Lifted, made) if made.streams else made

@@ -1,4 +1,12 @@
-"""Streaming agents: `StreamingAgent[In, Out]`, `StreamingFunctor.lift`, and their composition."""
+"""Streaming agents: `StreamingAgent[In, Out]`, the functor `lift` that makes one of any agent,
+and `Combinator`, the base of the agents made of others, which stream when their parts do.
+
+One algebra, two views of it. A combinator (a sequence, a fan-out, a fallback...) is written
+once; it is a plain agent when its parts are plain, and when its parts stream the operators hand
+out its lifted view, ``lift(combinator)``, whose chunks come from the parts' own deltas. So
+``model >> up`` and ``up >> model`` are both streaming pipelines: the plain ``up`` takes part as
+``lift(up)``, a stage that waits for its whole input.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +15,33 @@ import inspect
 import typing
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, cast, final, overload
+from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from attrs import field, frozen
 
-from agentcat._vars import AnyAgent, In, Out, T, U, W, X, Y, Z
-from agentcat.agent import Agent, FunctionAgent, Identity
-from agentcat.monoid import INFERRED, Monoid, monoid_for
-from agentcat.sources import Ending, accumulate
-from agentcat.stream import ChunkStream
-from agentcat.structure import Node
+from agentcat._meta import NoPublicConstructor, create
+from agentcat._runtime import Ending, Run, accumulate
+from agentcat._structure import Node
+from agentcat.agent import Agent, FunctionAgent, Identity, declared_arguments
+from agentcat.chunks import ChunkStream
+from agentcat.errors import CompositionError
+from agentcat.monoids import INFERRED, Monoid, monoid_for
 
 if TYPE_CHECKING:
+    from agentcat.products import StreamingFanOut
     from agentcat.resilience import Backoff
-    from agentcat.streaming_products import StreamingFanOut
 
-__all__ = ["Lifted", "StreamingAgent", "StreamingFunctor", "StreamingPipeline", "lift", "streaming"]
+__all__ = ["Combinator", "Lifted", "StreamingAgent", "StreamingFunctor", "lift", "streaming"]
 
-Chain = list[AsyncIterator[Any]]
-"""The iterators of one run of a pipeline, upstream first, closed together when it ends."""
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+T = TypeVar("T")
+U = TypeVar("U")
+W = TypeVar("W")
+X = TypeVar("X")
+Y = TypeVar("Y")
+Z = TypeVar("Z")
+AnyAgent = TypeVar("AnyAgent", bound=Agent[Any, Any])
 
 
 class StreamingAgent(Agent[In, ChunkStream[Out]]):
@@ -34,23 +50,21 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
 
     There are two kinds, and which one a stage is never changes behind your back:
 
-    * a **whole-input** stage (:func:`lift`, :func:`streaming`, or a subclass defining
-      :meth:`open`) needs its entire input: fed a stream, it waits for the stream's accumulated
-      value, then streams its own output;
-    * a **transducer** (:func:`agentcat.transducer`, or a :class:`agentcat.Transducer` subclass
-      defining ``transduce``) takes its input a piece at a time and passes each piece on as soon
-      as it can.
+    * a **whole-input** stage needs its entire input: fed a stream, it waits for the stream's
+      accumulated value, then streams its own output. Write one with :func:`streaming`, or
+      subclass and define :meth:`open` (a model adapter does), or lift a plain agent;
+    * a **transducer** takes its input a piece at a time and passes each piece on as soon as it
+      can: :func:`agentcat.transducer`, or a :class:`agentcat.Transducer` subclass.
 
-    ``a >> b`` between streaming agents feeds ``b`` from ``a``'s deltas: downstream stages start
-    at once, and a chain of transducers moves every token through without waiting.
+    ``a >> b`` feeds ``b`` from ``a``'s deltas: downstream stages start at once, and a chain of
+    transducers moves every token through without waiting.
+
+    For authors: define :meth:`open` (or ``transduce`` on a transducer), and say what the deltas
+    are with :attr:`element_type` or :attr:`monoid` when the annotations do not. The methods
+    whose names start with ``_`` are the wiring the combinators use; leave them alone.
     """
 
     __slots__ = ()
-
-    @property
-    def needs_whole_input(self) -> bool:
-        """Whether the stage needs its whole input before it can produce anything."""
-        return True
 
     @abstractmethod
     def open(self, value: In, /) -> AsyncIterator[Out]:
@@ -58,8 +72,20 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
 
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
         """The deltas of the output for an input that arrives as deltas. A whole-input stage
-        accumulates them first (inferring the monoid from the first delta)."""
-        return self.feed(source, None, [])
+        accumulates them first (inferring how from the first delta), then opens."""
+        return _running(lambda run: _OpenAfter(self._open, source, None, run))
+
+    @property
+    def needs_whole_input(self) -> bool:
+        """Whether the stage needs its whole input before it can produce anything."""
+        return True
+
+    @property
+    def element_type(self) -> object | None:
+        """The annotation of the output deltas, where it is known: by default what the class
+        declares (``class Model(StreamingAgent[str, str])``)."""
+        declared = declared_arguments(type(self), StreamingAgent)
+        return None if declared is None else declared[1]
 
     @property
     def monoid(self) -> Monoid[Out] | None:
@@ -72,49 +98,41 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         (a forwarder's output is its input's type; most stages ignore it)."""
         return self.monoid
 
-    def monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
-        """How the output deltas accumulate when the stage is opened on ``value``."""
-        return self.monoid_after(monoid_for(type(value)))
-
-    @property
-    def element_type(self) -> object | None:
-        """The annotation of the output deltas, where it is known."""
-        return None
-
     @property
     def output_type(self) -> object | None:
         element = self.element_type
         return None if element is None else ChunkStream[element]  # type: ignore[valid-type]
 
-    # The wiring of one run. `chain` collects every iterator made, so that the stream can close
-    # them all, downstream first, whether it ends, fails, is closed or is cancelled.
-    def start(self, value: In, chain: Chain, /) -> AsyncIterator[Out]:
-        """Open the stage on a whole input, recording its iterators in ``chain``."""
-        iterator = self.open(value)
-        chain.append(iterator)
-        return iterator
-
-    def feed(
-        self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
-    ) -> AsyncIterator[Out]:
-        """Open the stage on an input stream whose deltas combine with ``monoid``."""
-        iterator: AsyncIterator[Out] = _OpenAfter(self, source, monoid)
-        chain.append(iterator)
-        return iterator
-
     def stream(self, value: In, /) -> ChunkStream[Out]:
         """The output stream for ``value`` (what ``invoke`` returns, without awaiting)."""
-        chain: Chain = []
-        iterator = self.start(value, chain)
-        monoid = self.monoid_for_input(value)
-        # The agent names the stream: its repr is rendered only if someone asks.
-        return ChunkStream(iterator, monoid, upstream=chain[:-1], name=self)
+        run = Run()
+        return ChunkStream._of_run(
+            self._open(value, run), self._monoid_for_input(value), run, name=self
+        )
 
     async def invoke(self, value: In, /) -> ChunkStream[Out]:
         return self.stream(value)
 
-    # ``>>`` between streaming agents feeds the right one from the left one's deltas; this is
-    # what a streaming pipeline means, so the override refines the inherited plain ``>>``.
+    # The wiring of one run: how a combinator opens this stage, on a whole input or fed a stream.
+    # Every iterator made is recorded in `run`, which closes them all when the stream ends.
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Out]:
+        return run.opened(self.open(value))
+
+    def _feed(
+        self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
+    ) -> AsyncIterator[Out]:
+        if self.needs_whole_input:
+            return run.opened(_OpenAfter(self._open, source, monoid, run))
+        return run.opened(self.transduce(source))
+
+    def _monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
+        return self.monoid_after(monoid_for(type(value)))
+
+    _delta_function: Callable[[Any], Any] | None = None
+    """The function a per-delta map applies (``map_deltas``), so that a pipeline can fuse a run
+    of them into one step; ``None`` for every other stage."""
+
+    # The operators refine `Agent`'s: streaming in, streaming out.
     @overload  # type: ignore[override]
     def __rshift__(self: AnyAgent, other: Identity, /) -> AnyAgent: ...
     @overload
@@ -122,39 +140,44 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         self: StreamingAgent[X, Y], other: StreamingAgent[Y, Z], /
     ) -> StreamingAgent[X, Z]: ...
     @overload
-    def __rshift__(self: Agent[X, Y], other: Agent[Y, Z], /) -> Agent[X, Z]: ...
+    def __rshift__(self: StreamingAgent[X, Y], other: Agent[Y, Z], /) -> StreamingAgent[X, Z]: ...
     def __rshift__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
         return super().__rshift__(other)
 
-    def __and__(  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def __and__(
         self: StreamingAgent[X, Y], other: StreamingAgent[X, Z], /
-    ) -> StreamingFanOut[X, Y, Z]:
-        from agentcat.streaming_products import streaming_fan_out
+    ) -> StreamingFanOut[X, Y, Z]: ...
+    @overload
+    def __and__(self: StreamingAgent[X, Y], other: Agent[X, Z], /) -> StreamingFanOut[X, Y, Z]: ...
+    def __and__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
+        return super().__and__(other)
 
-        return streaming_fan_out(self, other)
-
-    def __mul__(  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def __mul__(
         self: StreamingAgent[X, Y], other: StreamingAgent[W, Z], /
-    ) -> StreamingAgent[tuple[X, W], tuple[Y, Z]]:
-        from agentcat.streaming_products import StreamingParallel
-
-        if not isinstance(other, StreamingAgent):
-            raise TypeError(
-                f"{self!r} * {other!r}: both sides of a streaming parallel must stream; lift() "
-                "the plain one"
-            )
-        return StreamingParallel(self, other)
+    ) -> StreamingAgent[tuple[X, W], tuple[Y, Z]]: ...
+    @overload
+    def __mul__(
+        self: StreamingAgent[X, Y], other: Agent[W, Z], /
+    ) -> StreamingAgent[tuple[X, W], tuple[Y, Z]]: ...
+    def __mul__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
+        return super().__mul__(other)
 
     def with_fallback(  # type: ignore[override]
         self: StreamingAgent[X, Y],
-        *alternatives: StreamingAgent[X, Y],
+        /,
+        *alternatives: StreamingAgent[X, Y] | Agent[X, Y],
         on: tuple[type[Exception], ...] = (Exception,),
     ) -> StreamingAgent[X, Y]:
         """Try the alternatives in turn while a stage fails with ``on`` *before its first delta*;
-        a failure after it raises :class:`agentcat.StreamingError` with the partial output."""
-        from agentcat.streaming_resilience import StreamingFallback
+        a failure after it raises :class:`agentcat.StreamingError` with the partial output.
 
-        return StreamingFallback((self, *alternatives), on)
+        Raises:
+            CompositionError: an alternative is not an agent, or ``on`` is not a tuple of
+                exception classes.
+        """
+        return super().with_fallback(*alternatives, on=on)  # type: ignore[arg-type, return-value]
 
     def with_retry(
         self: StreamingAgent[X, Y],
@@ -164,25 +187,29 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         on: tuple[type[Exception], ...] = (Exception,),
     ) -> StreamingAgent[X, Y]:
         """Retry while the stage fails with ``on`` before its first delta; a failure after it
-        raises :class:`agentcat.StreamingError` with the partial output."""
-        from agentcat.resilience import no_backoff
-        from agentcat.streaming_resilience import StreamingRetry
+        raises :class:`agentcat.StreamingError` with the partial output.
 
-        return StreamingRetry(self, attempts, backoff or no_backoff, on)
+        Raises:
+            ValueError: ``attempts`` is less than 1.
+            TypeError: ``backoff`` is not a :class:`agentcat.Backoff`, or ``on`` is not a tuple
+                of exception classes.
+        """
+        return super().with_retry(attempts, backoff=backoff, on=on)  # type: ignore[return-value]
 
 
 class _OpenAfter(Ending[U]):
     """A whole-input stage fed a stream: accumulate the input, then open the stage on it."""
 
-    __slots__ = ("_agent", "_inner", "_monoid", "_source", "ended")
+    __slots__ = ("_inner", "_monoid", "_open", "_run", "_source", "ended")
 
     def __init__(
         self,
-        agent: StreamingAgent[T, U],
-        source: AsyncIterator[T],
-        monoid: Monoid[T] | None,
+        open: Callable[[Any, Run], AsyncIterator[U]],
+        source: AsyncIterator[Any],
+        monoid: Monoid[Any] | None,
+        run: Run,
     ) -> None:
-        self._agent, self._source, self._monoid = agent, source, monoid
+        self._open, self._source, self._monoid, self._run = open, source, monoid, run
         self._inner: AsyncIterator[U] | None = None
         self.ended = False
 
@@ -190,40 +217,134 @@ class _OpenAfter(Ending[U]):
         inner = self._inner
         if inner is None:
             value = await accumulate(self._source, self._monoid)
-            inner = self._inner = self._agent.open(value)
+            inner = self._inner = self._open(value, self._run)
         piece = await anext(inner)
         self.ended = isinstance(inner, Ending) and inner.ended
         return piece
 
-    async def aclose(self) -> None:
-        if self._inner is not None:
-            aclose = getattr(self._inner, "aclose", None)
-            if aclose is not None:
-                await aclose()
+
+class Combinator(Agent[In, Out]):
+    """An agent made of other agents (a sequence, a fan-out, a fallback...), written once for
+    plain and streaming parts.
+
+    The operators keep its parts of one kind: all plain, or all streaming (a plain operand next
+    to a streaming one is lifted). With plain parts it is a plain agent, and lifting it gives one
+    chunk, its output. With streaming parts the operators hand out ``lift(combinator)``, whose
+    deltas come from the methods below, and ``invoke`` gives the whole value of that stream.
+    """
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def streams(self) -> bool:
+        """Whether the parts stream (and with them, the combinator's lifted view)."""
+
+    async def _whole(self, value: In, /) -> Out:
+        """The accumulated value of the combinator's stream on ``value``."""
+        run = Run()
+        deltas = self._open(value, run)
+        return await ChunkStream._of_run(deltas, self._monoid_for_input(value), run, name=self)
+
+    # The wiring of the streaming form, as in `StreamingAgent`; used only when `streams`.
+    @abstractmethod
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]: ...
+
+    def _feed(
+        self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
+    ) -> AsyncIterator[Any]:
+        return run.opened(_OpenAfter(self._open, source, monoid, run))
+
+    @property
+    def _needs_whole_input(self) -> bool:
+        return True
+
+    @property
+    @abstractmethod
+    def _element_type(self) -> object | None: ...
+
+    @abstractmethod
+    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None: ...
+
+    def _monoid_for_input(self, value: In, /) -> Monoid[Any] | None:
+        return self._monoid_after(monoid_for(type(value)))
 
 
-@final
+def whole_type(agent: Agent[Any, Any]) -> object | None:
+    """What an agent's output adds up to: its deltas' type when it streams, else its output's."""
+    return agent.element_type if isinstance(agent, StreamingAgent) else agent.output_type
+
+
 @frozen(repr=False)
-class Lifted(StreamingAgent[In, Out]):
-    """``lift(agent)``: a plain agent gives one final chunk; an agent whose output is an async
-    iterator (an ``async`` generator function, a model) gives a chunk per delta."""
+class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
+    """``lift(agent)``: the streaming view of an agent.
+
+    A plain agent gives one final chunk, its output; an agent whose output is an async iterator
+    (an ``async`` generator function, say) gives a chunk per item; a combinator of streaming
+    parts gives the deltas of its parts, as they arrive (that is how ``model >> up`` streams).
+    """
+
+    _built_by = "lift(agent), @streaming or an operator"
 
     agent: Agent[In, Any]
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
+    @property
+    def _streaming_parts(self) -> Combinator[In, Any] | None:
+        agent = self.agent
+        return agent if isinstance(agent, Combinator) and agent.streams else None
+
     def open(self, value: In, /) -> AsyncIterator[Out]:
+        return _running(lambda run: self._open(value, run))
+
+    def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
+        return _running(lambda run: self._feed(source, None, run))
+
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Out]:
+        parts = self._streaming_parts
+        if parts is not None:
+            return parts._open(value, run)
         agent = self.agent
         if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
-            return cast(AsyncIterator[Out], agent.function(value))  # its own delta source
-        return _LiftedSource(agent, value)
+            return run.opened(agent.function(value))  # its own delta source
+        return run.opened(_LiftedSource(agent, value))
+
+    def _feed(
+        self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
+    ) -> AsyncIterator[Out]:
+        parts = self._streaming_parts
+        if parts is not None:
+            return parts._feed(source, monoid, run)
+        return super()._feed(source, monoid, run)
+
+    @property
+    def needs_whole_input(self) -> bool:
+        parts = self._streaming_parts
+        return True if parts is None else parts._needs_whole_input
 
     @property
     def monoid(self) -> Monoid[Out]:
         """``monoid=`` if given, else the monoid of the output type, else :data:`INFERRED`."""
-        return self.given_monoid or monoid_for(self.element_type) or INFERRED
+        return self.monoid_after(None)
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out]:
+        if self.given_monoid is not None:
+            return self.given_monoid
+        parts = self._streaming_parts
+        found = monoid_for(self.element_type) if parts is None else parts._monoid_after(upstream)
+        return found or INFERRED
+
+    def _monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
+        parts = self._streaming_parts
+        if self.given_monoid is not None or parts is None:
+            return self.monoid
+        return parts._monoid_for_input(value) or INFERRED
 
     @property
     def element_type(self) -> object | None:
+        parts = self._streaming_parts
+        if parts is not None:
+            return parts._element_type
         output = self.agent.output_type
         if typing.get_origin(output) in _ITERATORS:
             return typing.get_args(output)[0] if typing.get_args(output) else None
@@ -238,9 +359,12 @@ class Lifted(StreamingAgent[In, Out]):
         return self.agent.name
 
     def describe(self) -> Node:
-        if isinstance(self.agent, FunctionAgent):
-            return Node("agent", self.agent.name)
-        return Node("lift", "lift({})", (self.agent.describe(),))
+        agent = self.agent
+        if self._streaming_parts is not None:
+            return agent.describe()  # `model >> up` is written as it is built
+        if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
+            return Node("agent", agent.name)  # @streaming: its own name streams
+        return Node("lift", "lift({})", (agent.describe(),))
 
 
 _ITERATORS = (
@@ -250,7 +374,21 @@ _ITERATORS = (
 )
 
 
+async def _running(open: Callable[[Run], AsyncIterator[U]]) -> AsyncIterator[U]:
+    """The deltas of ``open(run)`` on a run of their own, closed when they are (for the public
+    ``open`` and ``transduce``, which take no run)."""
+    run = Run()
+    try:
+        async for delta in open(run):
+            yield delta
+    finally:
+        await run.aclose()
+
+
 class _LiftedSource(Ending[U]):
+    """The deltas of a lifted plain agent: its output as one delta, or the items of the async
+    iterator it returns."""
+
     __slots__ = ("_agent", "_inner", "_started", "_value", "ended")
 
     def __init__(self, agent: Agent[Any, Any], value: Any) -> None:
@@ -279,109 +417,11 @@ class _LiftedSource(Ending[U]):
 
 
 @final
-@frozen(repr=False)
-class StreamingPipeline(StreamingAgent[In, Out]):
-    """Streaming stages in sequence, each fed from the deltas of the one before (flat).
-
-    A run of consecutive per-delta maps is fused into one step (the functor law
-    ``map(f) >> map(g) = map(g ∘ f)``), so such stages cost a function call per token each.
-    """
-
-    stages: tuple[StreamingAgent[Any, Any], ...]
-
-    @property
-    def needs_whole_input(self) -> bool:
-        return self.stages[0].needs_whole_input
-
-    def open(self, value: In, /) -> AsyncIterator[Out]:
-        return self.start(value, [])
-
-    def start(self, value: In, chain: Chain, /) -> AsyncIterator[Out]:
-        first = self.stages[0]
-        monoid = first.monoid_for_input(value)
-        return _feed_stages(self.stages[1:], first.start(value, chain), monoid, chain)
-
-    def feed(
-        self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
-    ) -> AsyncIterator[Out]:
-        return _feed_stages(self.stages, source, monoid, chain)
-
-    @property
-    def monoid(self) -> Monoid[Out] | None:
-        return self.monoid_after(None)
-
-    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out] | None:
-        monoid = upstream
-        for stage in self.stages:
-            monoid = stage.monoid_after(monoid)
-        return monoid
-
-    def monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
-        monoid = self.stages[0].monoid_for_input(value)
-        for stage in self.stages[1:]:
-            monoid = stage.monoid_after(monoid)
-        return monoid
-
-    @property
-    def element_type(self) -> object | None:
-        return self.stages[-1].element_type
-
-    @property
-    def input_type(self) -> object | None:
-        return self.stages[0].input_type
-
-    def describe(self) -> Node:
-        return Node("sequence", "", tuple(stage.describe() for stage in self.stages))
-
-
-def _feed_stages(
-    stages: tuple[StreamingAgent[Any, Any], ...],
-    iterator: AsyncIterator[Any],
-    monoid: Monoid[Any] | None,
-    chain: Chain,
-) -> AsyncIterator[Any]:
-    from agentcat.transducers import MapDeltas, fused_maps
-
-    index = 0
-    while index < len(stages):
-        stage = stages[index]
-        if isinstance(stage, MapDeltas):
-            run: list[MapDeltas[Any, Any]] = [stage]
-            while index + 1 < len(stages) and isinstance(after := stages[index + 1], MapDeltas):
-                index += 1
-                run.append(after)
-            iterator = fused_maps(run, iterator)
-            chain.append(iterator)
-            monoid = run[-1].monoid_after(monoid)
-        else:
-            iterator = stage.feed(iterator, monoid, chain)
-            monoid = stage.monoid_after(monoid)
-        index += 1
-    return iterator
-
-
-def streaming_sequence(
-    left: Agent[Any, Any], right: StreamingAgent[Any, Any]
-) -> StreamingAgent[Any, Any]:
-    """``left >> right`` when ``right`` streams: a flat :class:`StreamingPipeline`, where a
-    plain agent is a whole-input stage, as if lifted."""
-    from agentcat.compose import check_compatible
-
-    produced = left.element_type if isinstance(left, StreamingAgent) else left.output_type
-    check_compatible(left, produced, right)
-    return StreamingPipeline(_stages(left) + _stages(right))
-
-
-def _stages(agent: Agent[Any, Any]) -> tuple[StreamingAgent[Any, Any], ...]:
-    if isinstance(agent, StreamingPipeline):
-        return agent.stages
-    return (agent if isinstance(agent, StreamingAgent) else Lifted(agent),)
-
-
 class StreamingFunctor:
     """The functor from agents to streaming agents: ``lift`` maps ``Agent[A, B]`` to
     ``StreamingAgent[A, B]``, an ``Agent[A, AsyncIterator[Chunk[B]]]``, and preserves identity
-    and composition up to chunk boundaries (laws S0-S2)."""
+    and composition up to chunk boundaries (laws S0-S2). A namespace for the specification's
+    name; :func:`lift` is the same function."""
 
     @staticmethod
     @overload
@@ -400,12 +440,26 @@ class StreamingFunctor:
     def lift(
         agent: Agent[Any, Any], /, *, monoid: Monoid[Any] | None = None
     ) -> StreamingAgent[Any, Any]:
-        """Make ``agent`` a streaming agent (a streaming agent is returned as it is)."""
+        """Make ``agent`` a streaming agent (a streaming agent is returned as it is).
+
+        Raises:
+            CompositionError: ``agent`` is not an agent (decorate functions with ``@agent``),
+                or ``monoid`` is given for a streaming agent that has its own.
+        """
+        if isinstance(agent, Lifted) and monoid is not None:
+            return create(Lifted, agent.agent, monoid)
         if isinstance(agent, StreamingAgent):
+            if monoid is not None:
+                raise CompositionError(
+                    f"lift({agent!r}, monoid=...): {agent!r} streams already, and its deltas "
+                    "accumulate with its own monoid; set it where the stage is made"
+                )
             return agent
         if not isinstance(agent, Agent):
-            raise TypeError(f"lift() takes an Agent, not {agent!r}: decorate functions with @agent")
-        return Lifted(agent, monoid)
+            raise CompositionError(
+                f"lift() takes an Agent, not {agent!r}: decorate functions with @agent"
+            )
+        return create(Lifted, agent, monoid)
 
 
 lift = StreamingFunctor.lift
@@ -413,5 +467,11 @@ lift = StreamingFunctor.lift
 
 def streaming(function: Callable[[X], AsyncIterator[Y]], /) -> StreamingAgent[X, Y]:
     """Make a streaming agent of an ``async`` generator function that takes a whole input and
-    yields deltas (``lift(agent(function))``)."""
-    return Lifted(FunctionAgent(function))
+    yields deltas (``lift(agent(function))``).
+
+    Raises:
+        CompositionError: ``function`` is not callable.
+    """
+    if not callable(function):
+        raise CompositionError(f"streaming() takes an async generator function, not {function!r}")
+    return create(Lifted, create(FunctionAgent, function))

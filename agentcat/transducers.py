@@ -5,21 +5,25 @@ from __future__ import annotations
 import re
 import typing
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, final
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar, final
 
 from attrs import field, frozen
 
-from agentcat._vars import In, Out, T, X, Y
-from agentcat.annotations import hints_of
-from agentcat.monoid import Monoid, monoid_for
-from agentcat.sources import given
-from agentcat.streaming import Chain, StreamingAgent
-from agentcat.structure import Node
+from agentcat._annotations import hints_of
+from agentcat._meta import NoPublicConstructor, create
+from agentcat._runtime import given, mapped
+from agentcat._structure import Node
+from agentcat.errors import CompositionError
+from agentcat.monoids import Monoid, monoid_for
+from agentcat.streaming import StreamingAgent
 
 __all__ = [
+    "FilterDeltas",
+    "Forward",
     "FunctionTransducer",
     "MapDeltas",
+    "SplitSentences",
     "Transducer",
     "filter_deltas",
     "forward",
@@ -27,6 +31,12 @@ __all__ = [
     "split_sentences",
     "transducer",
 ]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+T = TypeVar("T")
+X = TypeVar("X")
+Y = TypeVar("Y")
 
 
 class Transducer(StreamingAgent[In, Out]):
@@ -49,18 +59,13 @@ class Transducer(StreamingAgent[In, Out]):
     def open(self, value: In, /) -> AsyncIterator[Out]:
         return self.transduce(given(value))
 
-    def feed(
-        self, source: AsyncIterator[In], monoid: Monoid[In] | None, chain: Chain, /
-    ) -> AsyncIterator[Out]:
-        iterator = self.transduce(source)
-        chain.append(iterator)
-        return iterator
-
 
 @final
 @frozen(repr=False)
-class FunctionTransducer(Transducer[In, Out]):
+class FunctionTransducer(Transducer[In, Out], metaclass=NoPublicConstructor):
     """A transducer made of an ``async`` generator function (see :func:`transducer`)."""
+
+    _built_by = "@transducer"
 
     function: Callable[[AsyncIterator[In]], AsyncIterator[Out]]
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
@@ -90,28 +95,44 @@ def _element(annotation: object | None) -> object | None:
     return args[0] if args else None
 
 
-def transducer(function: Callable[[AsyncIterator[X]], AsyncIterator[Y]], /) -> Transducer[X, Y]:
+def transducer(
+    function: Callable[[AsyncIterator[X]], AsyncIterator[Y]],
+    /,
+    *,
+    monoid: Monoid[Y] | None = None,
+) -> Transducer[X, Y]:
     """Make a transducer of an ``async`` generator function from an iterator of input deltas
-    to output deltas: ``async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]``."""
+    to output deltas: ``async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]``;
+    ``monoid`` says how its output deltas accumulate when the annotation does not.
+
+    Raises:
+        CompositionError: ``function`` is not callable.
+    """
     if not callable(function):
-        raise TypeError(f"transducer() takes an async generator function, not {function!r}")
-    return FunctionTransducer(function)
+        raise CompositionError(f"transducer() takes an async generator function, not {function!r}")
+    return create(FunctionTransducer, function, monoid)
 
 
 @final
 @frozen(repr=False)
-class MapDeltas(Transducer[In, Out]):
+class MapDeltas(Transducer[In, Out], metaclass=NoPublicConstructor):
     """``map_deltas(f)``: ``f`` applied to every delta as it passes.
 
     Sound exactly when ``f`` is a monoid homomorphism (``f(e) = e``, ``f(x + y) = f(x) + f(y)``,
     like ``str.upper``); consecutive maps are fused into one step.
     """
 
+    _built_by = "map_deltas(function)"
+
     function: Callable[[In], Out]
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
-        return fused_maps([self], source)
+        return mapped([self.function], source)
+
+    @property
+    def _delta_function(self) -> Callable[[In], Out]:  # type: ignore[override]
+        return self.function
 
     @property
     def monoid(self) -> Monoid[Out] | None:
@@ -142,30 +163,22 @@ def map_deltas(
 ) -> MapDeltas[X, Y]:
     """A transducer that maps each delta with ``function`` (a homomorphism, for soundness);
     ``monoid`` says how the mapped deltas accumulate when ``function`` is not annotated and
-    changes the type."""
-    return MapDeltas(function, monoid)
+    changes the type.
 
-
-async def fused_maps(
-    maps: Sequence[MapDeltas[Any, Any]], source: AsyncIterator[Any]
-) -> AsyncIterator[Any]:
-    """Apply a run of maps to every delta in one generator step."""
-    functions = [m.function for m in maps]
-    if len(functions) == 1:
-        (only,) = functions
-        async for delta in source:
-            yield only(delta)
-        return
-    async for delta in source:
-        for function in functions:
-            delta = function(delta)
-        yield delta
+    Raises:
+        CompositionError: ``function`` is not callable.
+    """
+    if not callable(function):
+        raise CompositionError(f"map_deltas() takes a function of one delta, not {function!r}")
+    return create(MapDeltas, function, monoid)
 
 
 @final
 @frozen(repr=False)
-class Forward(Transducer[Any, Any]):
+class Forward(Transducer[Any, Any], metaclass=NoPublicConstructor):
     """The forwarding transducer: every delta passes on unchanged, at once."""
+
+    _built_by = "agentcat.forward, the one forwarder"
 
     async def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
         async for delta in source:
@@ -178,16 +191,19 @@ class Forward(Transducer[Any, Any]):
         return Node("agent", "forward")
 
 
-forward = Forward()
+forward = create(Forward)
+"""The streaming identity: every delta passes on unchanged, at once."""
 
 
 @final
 @frozen(repr=False)
-class FilterDeltas(Transducer[T, T]):
+class FilterDeltas(Transducer[T, T], metaclass=NoPublicConstructor):
     """``filter_deltas(keep)``: only the deltas for which ``keep`` is true pass on.
 
     Depends on how its input is chunked unless ``keep`` looks at something chunking preserves.
     """
+
+    _built_by = "filter_deltas(keep)"
 
     keep: Callable[[T], bool]
 
@@ -206,8 +222,14 @@ class FilterDeltas(Transducer[T, T]):
 
 
 def filter_deltas(keep: Callable[[X], bool], /) -> FilterDeltas[X]:
-    """A transducer that passes on only the deltas ``keep`` accepts."""
-    return FilterDeltas(keep)
+    """A transducer that passes on only the deltas ``keep`` accepts.
+
+    Raises:
+        CompositionError: ``keep`` is not callable.
+    """
+    if not callable(keep):
+        raise CompositionError(f"filter_deltas() takes a predicate of one delta, not {keep!r}")
+    return create(FilterDeltas, keep)
 
 
 _SENTENCE_END = re.compile("[.!?\u2026]+[\"'\u201d\u2019)\\]]*\\s+")
@@ -215,10 +237,12 @@ _SENTENCE_END = re.compile("[.!?\u2026]+[\"'\u201d\u2019)\\]]*\\s+")
 
 @final
 @frozen(repr=False)
-class SplitSentences(Transducer[str, str]):
+class SplitSentences(Transducer[str, str], metaclass=NoPublicConstructor):
     """Text in, one delta per complete sentence out (with its trailing white space), each
     passed on as soon as the white space after its final punctuation arrives; the rest of the
     text comes last. Sound: the output adds up to the input for every chunking."""
+
+    _built_by = "agentcat.split_sentences"
 
     async def transduce(self, source: AsyncIterator[str], /) -> AsyncIterator[str]:
         pending = ""
@@ -242,4 +266,5 @@ class SplitSentences(Transducer[str, str]):
         return Node("agent", "split_sentences")
 
 
-split_sentences = SplitSentences()
+split_sentences = create(SplitSentences)
+"""Text in, one delta per complete sentence out (see :class:`SplitSentences`)."""

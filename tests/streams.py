@@ -1,16 +1,31 @@
-"""Instrumented streaming stages for the runtime tests: producers that record their life."""
+"""Streaming stages and checks shared by the tests: producers that record their life, the
+streaming identity under a chunking policy, and the well-formedness of a stream's chunks."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import anyio
 import anyio.lowlevel
-from attrs import define, field
+from agentcat_laws import ChunkPlan, split
+from agentcat_laws.strategies import EACH, WHOLE
+from attrs import define, field, frozen
+from hypothesis import example
 
-from agentcat import StreamingAgent
+from agentcat import STR, Chunk, Monoid, StreamingAgent
 
-__all__ = ["Gate", "Recorder", "Tokens"]
+__all__ = [
+    "PINNED",
+    "Chunked",
+    "Gate",
+    "Recorder",
+    "Tokens",
+    "accumulate",
+    "assert_well_formed",
+    "chunked",
+    "pinned",
+]
 
 
 @define
@@ -51,10 +66,6 @@ class Tokens(StreamingAgent[str, str]):
             self.record.running -= 1
 
     @property
-    def element_type(self) -> object:
-        return str
-
-    @property
     def name(self) -> str:
         return self.label
 
@@ -81,6 +92,57 @@ class Gate(StreamingAgent[str, str]):
                 await self._moved.wait()
             yield f"t{index} "
 
+
+@frozen(repr=False)
+class Chunked(StreamingAgent[str, str]):
+    """The streaming identity under a chunking policy: its input, cut as ``plan`` says."""
+
+    plan: ChunkPlan
+
+    async def open(self, value: str, /) -> AsyncIterator[str]:
+        for delta in split(value, self.plan):
+            yield delta
+
     @property
-    def element_type(self) -> object:
-        return str
+    def name(self) -> str:
+        return f"chunked({self.plan!r})"
+
+
+def chunked(plan: ChunkPlan) -> StreamingAgent[str, str]:
+    return Chunked(plan)
+
+
+def assert_well_formed(chunks: list[Chunk[Any]], monoid: Monoid[Any]) -> None:
+    """W1 prefix sums, W2 exactly one ``done`` and it is last, W3 the final value is the fold."""
+    assert chunks, "a stream has at least its terminal chunk"
+    assert [chunk.done for chunk in chunks] == [False] * (len(chunks) - 1) + [True]  # W2
+    total = monoid.empty()
+    for chunk in chunks:
+        total = monoid.combine(total, chunk.delta)
+        assert chunk.accumulated == total  # W1
+    assert chunks[-1].accumulated == monoid.concat([chunk.delta for chunk in chunks])  # W3
+
+
+async def accumulate(agent: StreamingAgent[str, str], value: str) -> str:
+    """q: the accumulated output, after checking the stream is well formed."""
+    chunks = [chunk async for chunk in agent.stream(value)]
+    assert_well_formed(chunks, STR)
+    return chunks[-1].accumulated
+
+
+NON_ASCII = "naïve café ☕ ok. Ünïcode! \U0001d4b3"
+WHITESPACE = "  \n\t  \n"
+PINNED = [
+    ("", WHOLE),
+    (NON_ASCII, WHOLE),
+    (NON_ASCII, EACH),
+    (WHITESPACE, EACH),
+    (NON_ASCII, ChunkPlan((3, 4, 11))),
+]
+
+
+def pinned(test: Any, **others: Any) -> Any:
+    """Pin the extremes of ``x`` and its chunking ``c`` (``others`` fixes the other arguments)."""
+    for x, plan in PINNED:
+        test = example(x=x, c=plan, **others)(test)
+    return test

@@ -1,14 +1,25 @@
-"""The run-time type check of ``>>``: ``annotations.compatible`` and the errors it gives."""
+"""The run-time type check of ``>>`` (``agentcat._annotations``): ``compatible``, and the
+:class:`agentcat.CompositionError` it gives, for plain and streaming compositions alike."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal, NewType, Optional, Protocol, TypeVar, Union
 
 import pytest
 
-from agentcat import Agent, Id, agent
-from agentcat.annotations import compatible, format_annotation
+from agentcat import (
+    Agent,
+    ChunkStream,
+    CompositionError,
+    Id,
+    StreamingAgent,
+    agent,
+    lift,
+    map_deltas,
+    streaming,
+)
+from agentcat._annotations import compatible, format_annotation
 
 T = TypeVar("T")
 UserId = NewType("UserId", int)
@@ -239,3 +250,91 @@ def test_fallible_sequences_are_checked() -> None:
     with pytest.raises(TypeError, match=r"count.as_result\(\) produces int, but"):
         count.as_result() >> shout.as_result()  # type: ignore[operator]
     assert shout.as_result() >> count.as_result() is not None
+
+
+# --- streaming compositions are checked the same way, whichever side streams ------------------
+
+
+@streaming
+async def words(prompt: str) -> AsyncIterator[str]:
+    for word in prompt.split():
+        yield word + " "
+
+
+@streaming
+async def numbers(prompt: str) -> AsyncIterator[int]:
+    yield len(prompt)
+
+
+@agent
+def increment(number: int) -> int:
+    return number + 1
+
+
+def upper(text: str) -> str:
+    return text.upper()
+
+
+STREAMING_MISMATCHES: list[tuple[Callable[[], object], str]] = [
+    (lambda: words >> increment, "words produces str, but increment expects int"),  # type: ignore[operator]
+    (lambda: numbers >> shout, "numbers produces int, but shout expects str"),  # type: ignore[operator]
+    (lambda: count >> words, "count produces int, but words expects str"),  # type: ignore[operator]
+    (lambda: lift(count) >> words, r"lift\(count\) produces int, but words expects str"),  # type: ignore[operator]
+    (lambda: words >> lift(increment), r"str, but lift\(increment\) expects int"),  # type: ignore[arg-type]
+    (lambda: numbers >> map_deltas(upper), r"int, but map_deltas\(upper\) expects str"),  # type: ignore[arg-type]
+    (lambda: shout >> (words >> increment), "words produces str, but increment expects int"),  # type: ignore[operator]
+    (lambda: (shout >> numbers) >> words, "numbers produces int, but words expects str"),  # type: ignore[operator]
+    (
+        lambda: (words & numbers) >> lift(increment),  # type: ignore[arg-type]
+        r"^cannot compose \(words & numbers\) >> lift\(increment\): \(words & numbers\) "
+        r"produces tuple\[str, int\], but lift\(increment\) expects int$",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    STREAMING_MISMATCHES,
+    ids=[str(n) for n in range(len(STREAMING_MISMATCHES))],
+)
+def test_streaming_mismatches_are_refused_when_built(
+    build: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(CompositionError, match=message):
+        build()
+
+
+def test_streaming_compositions_carry_their_types() -> None:
+    pipeline: StreamingAgent[str, int] = shout >> words >> lift(count)
+    assert pipeline.input_type is str
+    assert pipeline.element_type is int
+    assert pipeline.output_type == ChunkStream[int]
+    assert (words & numbers).element_type == tuple[str, int]
+    assert (numbers * words).input_type == tuple[str, str]
+
+
+def test_the_message_names_types_without_module_paths() -> None:
+    """A stream's annotation reads ``ChunkStream[str]``, not ``agentcat.chunks.ChunkStream``."""
+    assert format_annotation(ChunkStream[str]) == "ChunkStream[str]"
+    assert format_annotation(list[ChunkStream[int]]) == "list[ChunkStream[int]]"
+
+    @agent
+    def needs_int(number: int) -> int:
+        return number
+
+    streams = agent(lambda text: words.stream(text))
+    typed: Agent[str, ChunkStream[str]] = streams
+    with pytest.raises(CompositionError) as info:
+        lift(agent(_stream_of_words)) >> needs_int  # type: ignore[operator]
+    assert "agentcat." not in str(info.value)
+    assert "ChunkStream[str]" in str(info.value)
+    assert typed is streams
+
+
+def _stream_of_words(text: str) -> ChunkStream[str]:
+    return words.stream(text)
+
+
+def test_a_composition_error_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        words >> increment  # type: ignore[operator]

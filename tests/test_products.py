@@ -1,8 +1,9 @@
-"""Products: fan-out ``f & g`` and parallel ``f * g``; laws P1-P5, concurrency, cancellation."""
+"""Products (``agentcat.products``): fan-out ``f & g`` and parallel ``f * g``, plain and
+streaming; laws P1-P5, concurrency, cancellation, and a streaming operand on either side."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -12,9 +13,22 @@ from agentcat_laws.instruments import Raising
 from attrs import define, field
 from hypothesis import given
 
-from agentcat import Agent, FanOut, Id
+from agentcat import (
+    Agent,
+    FanOut,
+    Id,
+    StreamingAgent,
+    StreamingFanOut,
+    agent,
+    forward,
+    lift,
+    transducer,
+)
+from agentcat.products import Parallel
+from agentcat.streaming import Lifted
 from tests.helpers import Counted, Rendezvous, fst, snd
 from tests.strategies import text_pairs
+from tests.streams import Tokens
 
 # A generous bound for tests that would otherwise hang if branches ran one after the other;
 # none of them sleeps, so they finish at once when the code is right.
@@ -30,6 +44,7 @@ async def test_fan_out_is_flat_when_chained(f: Program, g: Program, h: Program, 
     fan_out = f & g & h
     assert isinstance(fan_out, FanOut)
     assert fan_out.branches == (f, g, h)
+    assert not fan_out.streams
     assert fan_out == (f & g) & h
     assert await fan_out.invoke(x) == (f.run(x), g.run(x), h.run(x))
 
@@ -227,3 +242,184 @@ async def test_branches_failing_on_their_own_are_all_reported() -> None:
     with anyio.fail_after(DEADLOCK), pytest.raises(ExceptionGroup) as info:
         await (one & two).invoke("x")
     assert {id(error) for error in info.value.exceptions} == {id(one.error), id(two.error)}
+
+
+# --- streaming products ------------------------------------------------------------------------
+
+WORDS = ["The ", "cat ", "sat ", "on ", "the ", "mat."]
+
+
+@transducer
+async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for delta in deltas:
+        yield delta.upper()
+
+
+@pytest.mark.anyio
+async def test_aclose_stops_the_producers_of_every_fan_out_branch() -> None:
+    left, right = Tokens(WORDS, label="left"), Tokens(WORDS, label="right")
+    stream = (left & right).stream("")
+    await anext(stream)
+    await stream.aclose()
+    assert left.record.running == right.record.running == 0
+    assert not (left.record.finished and right.record.finished)
+
+
+@pytest.mark.anyio
+async def test_cancelling_the_consumer_stops_the_producers() -> None:
+    left, right = Tokens(WORDS * 10), Tokens(WORDS * 10)
+    pipeline = forward >> (left & (right >> shout))
+    with anyio.CancelScope() as scope:
+        async for chunk in pipeline.stream(""):
+            if chunk.index == 3:
+                scope.cancel()
+    assert scope.cancelled_caught
+    assert left.record.running == right.record.running == 0
+    assert left.record.closed
+    assert right.record.closed
+
+
+@pytest.mark.anyio
+async def test_no_task_outlives_a_fan_out_stream() -> None:
+    before = len(anyio.get_running_tasks())
+    pipeline = Tokens(WORDS) >> (shout & forward & lift(agent(str.title)))
+    async with pipeline.stream("") as stream:
+        await anext(stream)
+        assert len(anyio.get_running_tasks()) > before
+    assert len(anyio.get_running_tasks()) == before
+    whole = await pipeline.stream("")
+    assert whole == (
+        "THE CAT SAT ON THE MAT.",
+        "The cat sat on the mat.",
+        "The Cat Sat On The Mat.",
+    )
+    assert len(anyio.get_running_tasks()) == before
+
+
+@pytest.mark.anyio
+async def test_a_slow_consumer_slows_the_branches_of_a_fan_out() -> None:
+    left, right = Tokens([f"{n} " for n in range(200)]), Tokens([f"{n} " for n in range(200)])
+    consumed = 0
+    async with (forward >> (left & right)).stream("") as stream:
+        async for _ in stream:
+            consumed += 1
+            for _ in range(5):
+                await anyio.lowlevel.checkpoint()
+            # each branch holds at most the piece it is handing over and the one it made next
+            assert len(left.record.produced) + len(right.record.produced) <= consumed + 4
+            if consumed == 50:
+                break
+
+
+@pytest.mark.anyio
+async def test_fan_out_deltas_interleave_tagged_by_branch() -> None:
+    fan = Tokens(["a", "b", "c"], label="letters") & Tokens(["1", "2"], label="digits")
+    chunks = [chunk async for chunk in fan.stream("")]
+    letters = [chunk.delta[0] for chunk in chunks if chunk.delta[0]]
+    digits = [chunk.delta[1] for chunk in chunks if chunk.delta[1]]
+    assert letters == ["a", "b", "c"]
+    assert digits == ["1", "2"]
+    assert all(not (x and y) for x, y in (chunk.delta for chunk in chunks))
+    assert chunks[-1].done
+    assert chunks[-1].accumulated == ("abc", "12")
+
+
+@pytest.mark.anyio
+async def test_a_failing_branch_cancels_the_other_and_surfaces_unchanged() -> None:
+    failure = RuntimeError("branch broke")
+    healthy = Tokens(WORDS * 50)
+    fan = Tokens(WORDS, error=failure, fail_after=2) & healthy
+    with pytest.raises(RuntimeError) as caught:
+        await fan.stream("")
+    assert caught.value is failure
+    assert healthy.record.running == 0
+    assert not healthy.record.finished
+
+
+@pytest.mark.anyio
+async def test_a_whole_input_stage_waits_while_a_transducer_streams() -> None:
+    seen_by_whole: list[str] = []
+
+    @agent
+    def record_whole(text: str) -> str:
+        seen_by_whole.append(text)
+        return f"{len(text)} characters"
+
+    pipeline = Tokens(WORDS) >> (shout & lift(record_whole))
+    chunks = [chunk async for chunk in pipeline.stream("")]
+    texts = [chunk.delta[0] for chunk in chunks if chunk.delta[0]]
+    assert texts == [w.upper() for w in WORDS]
+    position = next(i for i, chunk in enumerate(chunks) if chunk.delta[1])
+    assert position >= len(WORDS)  # the whole-input branch answered only after the last token
+    assert seen_by_whole == ["The cat sat on the mat."]
+
+
+@pytest.mark.anyio
+async def test_parallel_fed_by_a_fan_out_streams_each_component() -> None:
+    pipeline = (Tokens(["x", "y"]) & Tokens(["p", "q"])) >> (shout * forward)
+    assert await pipeline.stream("") == ("XY", "pq")
+
+
+# --- a streaming operand on either side: the product streams, the plain side lifted ----------
+
+
+@agent
+def up(text: str) -> str:
+    return text.upper()
+
+
+@agent
+def size(text: str) -> int:
+    return len(text)
+
+
+@pytest.mark.anyio
+async def test_a_fan_out_streams_whichever_branch_streams() -> None:
+    model = Tokens(["a ", "b"], label="model")
+    for fan in (model & up, up & model):
+        assert isinstance(fan, StreamingFanOut)
+        chunks = [chunk async for chunk in fan.stream("x")]
+        assert chunks[-1].done
+    assert await (model & up).stream("x") == ("a b", "X")
+    assert await (up & model).stream("x") == ("X", "a b")
+
+
+@pytest.mark.anyio
+async def test_a_streaming_fan_out_extends_flat_on_the_left() -> None:
+    model = Tokens(["a ", "b"], label="model")
+    extended = (up & size) & model
+    assert isinstance(extended, StreamingFanOut)
+    assert isinstance(extended.agent, FanOut)
+    assert len(extended.agent.branches) == 3
+    assert extended == lift(up) & lift(size) & model
+    assert await extended.stream("xy") == ("XY", 2, "a b")
+    assert await (model & up & size).stream("xy") == ("a b", "XY", 2)
+    nested = up & (size & model)
+    assert await nested.stream("xy") == ("XY", (2, "a b"))
+
+
+@pytest.mark.anyio
+async def test_a_parallel_streams_whichever_side_streams() -> None:
+    model = Tokens(["a ", "b"], label="model")
+    for product in (model * up, up * model):
+        assert isinstance(product, Lifted)
+        assert isinstance(product.agent, Parallel)
+        assert isinstance(product, StreamingAgent)
+    assert await (model * up).stream(("x", "y")) == ("a b", "Y")
+    assert await (up * model).stream(("x", "y")) == ("X", "a b")
+
+
+@pytest.mark.anyio
+async def test_a_streaming_product_invoked_plainly_gives_its_whole_value() -> None:
+    model = Tokens(["a ", "b"], label="model")
+    fan = model & forward
+    assert isinstance(fan.agent, FanOut)
+    assert fan.agent.streams
+    assert await fan.agent.invoke("x") == ("a b", "x")
+
+
+def test_products_are_built_by_their_operators_only() -> None:
+    with pytest.raises(TypeError, match="write f & g"):
+        FanOut((up, size))
+    with pytest.raises(TypeError, match=r"write f \* g"):
+        Parallel(up, size)

@@ -1,6 +1,9 @@
-"""Fallback and retry: bounded attempts, call counts, backoff delays, the error that surfaces."""
+"""Fallback and retry (``agentcat.resilience``), plain and streaming: bounded attempts, call
+counts, backoff delays, the error that surfaces, and the switch only before the first delta."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import anyio
 import pytest
@@ -10,8 +13,11 @@ from attrs import field, frozen
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentcat import Backoff, Fallback, Retry
+from agentcat import Backoff, StreamingAgent, StreamingError, agent
+from agentcat.resilience import Fallback, Retry
+from agentcat.streaming import Lifted
 from tests.helpers import Counted, Scripted
+from tests.streams import Tokens
 
 # --- fallback ---------------------------------------------------------------------------------
 
@@ -71,10 +77,12 @@ async def test_fallback_lets_other_errors_through_at_once() -> None:
     assert not getattr(error, "__notes__", [])
 
 
-def test_fallback_needs_alternatives_of_the_same_agent() -> None:
+def test_fallback_is_a_value() -> None:
     f, g = Program(()), Program(())
     fallback = f.with_fallback(g)
-    assert fallback == Fallback((f, g), (Exception,))
+    assert isinstance(fallback, Fallback)
+    assert (fallback.alternatives, fallback.on) == ((f, g), (Exception,))
+    assert fallback == f.with_fallback(g)
     assert fallback.input_type is str
     assert fallback.output_type is str
 
@@ -177,8 +185,37 @@ async def test_retry_with_zero_backoff() -> None:
 def test_retry_is_a_value() -> None:
     f = Program(())
     backoff = Backoff(initial=0)
-    assert f.with_retry(3, backoff=backoff) == Retry(f, 3, backoff, (Exception,))
+    retry = f.with_retry(3, backoff=backoff)
+    assert isinstance(retry, Retry)
+    assert (retry.agent, retry.attempts, retry.backoff, retry.on) == (f, 3, backoff, (Exception,))
+    assert retry == f.with_retry(3, backoff=backoff)
     assert f.with_retry(3).input_type is str
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        (lambda f: f.with_retry("3"), TypeError, "attempts must be an int"),
+        (lambda f: f.with_retry(2, backoff=0.5), TypeError, "backoff must be a Backoff"),
+        (lambda f: f.with_retry(2, on=ValueError), TypeError, "tuple of exception classes"),
+        (lambda f: f.with_fallback(f, on=(ValueError, "x")), TypeError, "exception classes"),
+        (lambda f: f.with_fallback(len), TypeError, "is not an Agent"),
+    ],
+    ids=["attempts", "backoff", "retry-on", "fallback-on", "alternative"],
+)
+def test_bad_arguments_are_refused_when_the_agent_is_built(
+    build: Callable[[Program], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        build(Program(()))
+
+
+def test_the_classes_are_built_by_the_methods_only() -> None:
+    f = Program(())
+    with pytest.raises(TypeError, match=r"write agent\.with_retry"):
+        Retry(f, 3, None, (Exception,))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"write agent\.with_fallback"):
+        Fallback((f, f), (Exception,))
 
 
 # --- backoff ----------------------------------------------------------------------------------
@@ -226,3 +263,111 @@ def test_backoff_jitter_stays_within_its_fraction(
 def test_backoff_validates_its_fields(arguments: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(arguments))):
         Backoff(**arguments)
+
+
+# --- streaming: transparent before the first delta, explicit after it -------------------------
+
+WORDS = ["one ", "two ", "three"]
+
+
+@pytest.mark.anyio
+async def test_a_failure_before_the_first_delta_falls_back_transparently() -> None:
+    broken = Tokens(WORDS, error=ConnectionError("refused"), fail_after=0, label="primary")
+    backup = Tokens(WORDS, label="backup")
+    chunks = [chunk async for chunk in broken.with_fallback(backup).stream("")]
+    assert [chunk.delta for chunk in chunks] == [*WORDS, ""]
+    assert chunks[-1].accumulated == "one two three"
+
+
+@pytest.mark.anyio
+async def test_a_failure_after_the_first_delta_is_an_error_with_the_partial_output() -> None:
+    failure = ConnectionError("reset")
+    flaky = Tokens(WORDS, error=failure, fail_after=2, label="primary")
+    backup = Tokens(["never "], label="backup")
+    stream = flaky.with_fallback(backup).stream("")
+    with pytest.raises(StreamingError) as caught:
+        await stream
+    assert caught.value.partial == "one two "
+    assert caught.value.recoverable  # the backup was left: a caller may restart from scratch
+    assert caught.value.__cause__ is failure
+    assert backup.record.produced == []  # no delta was duplicated by a silent switch
+    assert stream.accumulated == "one two "
+
+
+@pytest.mark.anyio
+async def test_a_failure_after_output_on_the_last_alternative_is_not_recoverable() -> None:
+    flaky = Tokens(WORDS, error=ConnectionError("reset"), fail_after=1)
+    with pytest.raises(StreamingError) as caught:
+        await flaky.with_retry(1).stream("")
+    assert caught.value.partial == "one "
+    assert not caught.value.recoverable
+
+
+@pytest.mark.anyio
+async def test_every_alternative_failing_raises_the_last_with_the_others_noted() -> None:
+    first = Tokens(WORDS, error=TimeoutError("first"), fail_after=0)
+    second = Tokens(WORDS, error=ConnectionError("second"), fail_after=0)
+    with pytest.raises(ConnectionError, match="second") as caught:
+        await first.with_fallback(second).stream("")
+    assert "TimeoutError: first" in "".join(caught.value.__notes__)
+
+
+@pytest.mark.anyio
+async def test_errors_outside_on_are_not_caught() -> None:
+    broken = Tokens(WORDS, error=KeyError("bug"), fail_after=0)
+    backup = Tokens(WORDS)
+    with pytest.raises(KeyError):
+        await broken.with_fallback(backup, on=(ConnectionError,)).stream("")
+    assert backup.record.produced == []
+
+
+@pytest.mark.anyio
+async def test_retry_restarts_only_before_the_first_delta_and_counts_attempts() -> None:
+    attempts: list[int] = []
+
+    class Flaky(Tokens):
+        async def open(self, value: str, /):  # type: ignore[no-untyped-def]
+            attempts.append(1)
+            if len(attempts) < 3:
+                raise ConnectionError("try again")
+            async for token in super().open(value):
+                yield token
+
+    retry = Flaky(WORDS).with_retry(3, backoff=Backoff(initial=0))
+    assert isinstance(retry, Lifted)
+    assert isinstance(retry.agent, Retry)
+    assert await retry.stream("") == "one two three"
+    assert len(attempts) == 3
+
+
+@pytest.mark.anyio
+async def test_retry_gives_up_after_its_attempts() -> None:
+    always = Tokens(WORDS, error=ConnectionError("down"), fail_after=0)
+    with pytest.raises(ConnectionError, match="down") as caught:
+        await always.with_retry(2).stream("")
+    assert "failed on all 2 attempts" in "".join(caught.value.__notes__)
+
+
+@agent
+def up(text: str) -> str:
+    return text.upper()
+
+
+@pytest.mark.anyio
+async def test_a_plain_and_a_streaming_alternative_stream_in_either_order() -> None:
+    broken = Tokens(WORDS, error=ConnectionError("refused"), fail_after=0, label="primary")
+    for fallback in (broken.with_fallback(up), up.with_fallback(broken)):
+        assert isinstance(fallback, StreamingAgent)
+        assert isinstance(fallback, Lifted)
+        assert isinstance(fallback.agent, Fallback)
+    assert await broken.with_fallback(up).stream("x") == "X"
+    assert await up.with_fallback(broken).stream("x") == "X"
+    assert repr(up.with_fallback(broken)) == "lift(up).with_fallback(primary)"
+
+
+@pytest.mark.anyio
+async def test_a_streaming_retry_invoked_plainly_gives_its_whole_value() -> None:
+    retry = Tokens(WORDS).with_retry(2)
+    assert isinstance(retry, Lifted)
+    assert isinstance(retry.agent, Retry)
+    assert await retry.agent.invoke("") == "one two three"

@@ -1,31 +1,42 @@
-"""The static typing of the algebra: mypy's verdict on ``tests/typing/cases`` is pinned.
+"""The static typing of the algebra: each case in ``tests/typing/cases`` carries its own verdict.
 
-``tests/typing/cases/well_typed.py`` holds pipelines that must type-check, with
-``reveal_type`` on each, so the types inferred for ``>>``, ``&``, ``*``, ``Id``, ``as_result``
-and Kleisli ``>>`` are pinned; ``tests/typing/cases/ill_typed.py`` holds compositions that must
-not, each marked ``# error``. mypy runs on them in strict mode with the minimal configuration
-``tests/typing/mypy.ini`` (the project's configuration excludes ``tests/typing``), and its output,
-normalised, must equal ``tests/typing/expected.txt`` line for line.
+mypy checks the case files in strict mode with the minimal configuration
+``tests/typing/mypy.ini`` (the project's configuration excludes ``tests/typing``), and the suite
+passes exactly when it reports nothing. Every expectation sits on the line of its case:
 
-After a deliberate change of the types, regenerate the expected output with::
+- a composition that must type-check, with the type mypy must infer for it, is written
+  ``assert_type(expression, ExpectedType)``: should the composition be rejected, or its type
+  change, mypy reports an error there;
+- a composition that must be rejected ends with ``# type: ignore[code]``, the code of the error
+  mypy must report (``operator``, ``arg-type``, ``call-overload``, ``assignment``...). The
+  configuration sets ``warn_unused_ignores``, so should the composition become accepted, mypy
+  reports the ignore as unused; should it fail for another reason (another code), mypy reports
+  that error. ``ignore-without-code`` makes a bare ``# type: ignore`` an error too.
 
-    AGENTCAT_UPDATE_TYPING=1 python -m pytest tests/test_typing.py
+``well_typed.py`` holds plain pipelines (``>>``, ``&``, ``*``, ``Id``, ``as_result``, Kleisli
+``>>``, fallback and retry), ``ill_typed.py`` the compositions that must not type-check, and
+``streaming_typed.py`` both kinds for streaming agents, including a plain operand next to a
+streaming one.
 
-and review the difference before committing it.
+To add a case, write it in the file it belongs to and run mypy as the test does::
 
-Normalisation: paths use ``/``; lines are sorted by file and line (mypy's order of files
-depends on its cache); only lines about the case files are kept (not mypy's summary);
-the notes that list the variants of an overload are dropped, because they restate agentcat's
-signatures (which gain overloads as features arrive) rather than a verdict on a case.
+    python -m mypy --config-file tests/typing/mypy.ini tests/typing/cases
+
+For an accepted case, find the type with a temporary ``reveal_type(expression)``, then write
+``assert_type(expression, ThatType)`` (``reveal_type`` only prints a note, which this test
+rejects, so none may stay). For a rejected case, append ``# type: ignore[code]`` with the code
+mypy reports on that line, after checking that its message names the mistake the case is about.
+
+The last tests prove that the suite can fail: on small files written to a temporary directory and
+checked with the same configuration, mypy reports a mismatched ``>>`` without an ignore, an
+ignore that is not needed, and an ``assert_type`` with the wrong type.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -33,90 +44,80 @@ import pytest
 ROOT = Path(__file__).parent.parent
 TYPING = Path(__file__).parent / "typing"
 CASES = TYPING / "cases"
-EXPECTED = TYPING / "expected.txt"
-LINE = re.compile(r"^(?P<file>[^:]+\.py):(?P<line>\d+): (?P<severity>error|note): (?P<message>.*)$")
+CONFIG = TYPING / "mypy.ini"
+ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+): error: (?P<message>.*)  \[(?P<code>[a-z-]+)\]$")
 
 
-@cache
-def mypy_output() -> tuple[str, ...]:
-    """mypy's normalised lines for the case files (run once per session)."""
+def mypy(*targets: str) -> subprocess.CompletedProcess[str]:
+    """mypy on ``targets``, from the repository root, with the configuration of the cases."""
     command = [
         sys.executable,
         "-m",
         "mypy",
         "--config-file",
-        str(TYPING / "mypy.ini"),
+        str(CONFIG),
         "--cache-dir",
         str(ROOT / ".mypy_cache" / "typing-cases"),
         "--no-color-output",
-        "--no-error-summary",
         "--no-pretty",
-        "--hide-error-context",
         "--show-error-codes",
-        CASES.relative_to(ROOT).as_posix(),
+        *targets,
     ]
-    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if completed.returncode not in (0, 1) or completed.stderr.strip():
-        pytest.fail(f"mypy did not run: {completed.returncode}\n{completed.stderr}")
-    return tuple(normalise(completed.stdout))
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 
 
-def normalise(output: str) -> list[str]:
-    lines: list[tuple[str, int, str]] = []
-    for raw in output.splitlines():
-        match = LINE.match(raw.replace("\\", "/"))
-        if match is None or not match["file"].startswith("tests/typing/cases/"):
-            continue
-        message = match["message"]
-        if match["severity"] == "note" and (
-            message == "Possible overload variants:" or message.startswith("    ")
-        ):
-            continue
-        line = f"{match['file']}:{match['line']}: {match['severity']}: {message}"
-        lines.append((match["file"], int(match["line"]), line))
-    # mypy's order of files depends on its cache; within a line, its order is kept (stable sort)
-    return [line for _, _, line in sorted(lines, key=lambda item: item[:2])]
+def report(completed: subprocess.CompletedProcess[str]) -> str:
+    return f"mypy exited with {completed.returncode}:\n{completed.stdout}{completed.stderr}"
 
 
-def test_mypy_output_is_the_expected_one() -> None:
-    actual = "".join(f"{line}\n" for line in mypy_output())
-    if os.environ.get("AGENTCAT_UPDATE_TYPING"):
-        EXPECTED.write_text(actual, encoding="utf-8")
-    assert actual == EXPECTED.read_text(encoding="utf-8")
+def test_mypy_accepts_the_cases_as_annotated() -> None:
+    completed = mypy(CASES.relative_to(ROOT).as_posix())
+    notes = [line for line in completed.stdout.splitlines() if ": note: " in line]
+    assert completed.returncode == 0, report(completed)
+    assert not notes, report(completed)  # a leftover reveal_type, say
 
 
-def errors_by_file() -> dict[str, set[int]]:
-    found: dict[str, set[int]] = {}
-    for line in mypy_output():
-        file, number, severity, _ = line.split(":", 3)
-        if severity.strip() == "error":
-            found.setdefault(file, set()).add(int(number))
-    return found
+PRELUDE = """\
+from typing import assert_type
+
+from agentcat import Agent, agent
 
 
-def marked_lines(path: Path) -> set[int]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return {number for number, text in enumerate(lines, 1) if text.endswith("# error")}
+@agent
+def parse(text: str) -> int:
+    return int(text)
 
 
-@pytest.mark.parametrize("path", sorted(CASES.glob("*.py")), ids=lambda path: path.name)
-def test_errors_are_exactly_on_the_marked_lines(path: Path) -> None:
-    """Independent of ``expected.txt``: every ``# error`` line fails, and no other line does."""
-    errors = errors_by_file().get(path.relative_to(ROOT).as_posix(), set())
-    assert errors == marked_lines(path)
+@agent
+def render(number: int) -> str:
+    return str(number)
 
 
-def test_the_well_typed_file_reveals_types() -> None:
-    reveals = [line for line in mypy_output() if "well_typed.py" in line]
-    assert reveals
-    assert all(": note: Revealed type is " in line for line in reveals)
+"""
+"""Two agents for the probes below, each of which adds one wrong expectation as its last line."""
+
+MISMATCH = PRELUDE + "parse >> parse\n"
+UNNEEDED_IGNORE = PRELUDE + "parse >> render  # type: ignore[operator]\n"
+WRONG_TYPE = PRELUDE + "assert_type(parse >> render, Agent[str, int])\n"
 
 
-def test_a_mismatched_sequence_is_an_error() -> None:
-    lines = marked_lines(CASES / "ill_typed.py")
-    text = (CASES / "ill_typed.py").read_text(encoding="utf-8").splitlines()
-    (number,) = (n for n in lines if text[n - 1].startswith("parse >> parse"))
-    assert (
-        f"tests/typing/cases/ill_typed.py:{number}: error: Unsupported operand types for >> "
-        in ("\n".join(mypy_output()))
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        pytest.param(MISMATCH, "operator", id="mismatch-without-ignore"),
+        pytest.param(UNNEEDED_IGNORE, "unused-ignore", id="unneeded-ignore"),
+        pytest.param(WRONG_TYPE, "assert-type", id="wrong-assert-type"),
+    ],
+)
+def test_the_suite_fails_when_a_verdict_is_wrong(tmp_path: Path, source: str, code: str) -> None:
+    """The configuration of the cases turns each kind of wrong expectation into an error on its
+    line (the last line of the file), and into a failing exit status."""
+    case = tmp_path / "typing_probe.py"
+    case.write_text(source, encoding="utf-8")
+    completed = mypy(str(case))
+    errors = [match for line in completed.stdout.splitlines() if (match := ERROR.match(line))]
+    last = len(source.splitlines())
+    assert completed.returncode == 1, report(completed)
+    assert [(int(error["line"]), error["code"]) for error in errors] == [(last, code)], report(
+        completed
     )

@@ -13,9 +13,18 @@ from typing import Any
 
 from attrs import field, frozen
 
-from agentcat import Agent, ChunkStream, Fallible, Monoid, StreamingAgent, Transducer
-from agentcat.monoid import LAST, monoid_for
-from agentcat.structure import Node
+from agentcat import (
+    Agent,
+    ChunkStream,
+    Fallible,
+    Monoid,
+    Node,
+    StreamingAgent,
+    Transducer,
+    lift,
+    monoid_for,
+    monoids,
+)
 from agentcat_laws.strategies import ChunkPlan, split
 
 __all__ = [
@@ -27,6 +36,7 @@ __all__ = [
     "Raising",
     "counted",
     "emitting",
+    "deltas",
     "monoid_of_value",
 ]
 
@@ -102,19 +112,9 @@ class _CountedStreaming(StreamingAgent[Any, Any]):
         self.calls.count += 1
         return self.inner.open(value)
 
-    def start(self, value: Any, chain: list[AsyncIterator[Any]], /) -> AsyncIterator[Any]:
+    def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
         self.calls.count += 1
-        return self.inner.start(value, chain)
-
-    def feed(
-        self,
-        source: AsyncIterator[Any],
-        monoid: Monoid[Any] | None,
-        chain: list[AsyncIterator[Any]],
-        /,
-    ) -> AsyncIterator[Any]:
-        self.calls.count += 1
-        return self.inner.feed(source, monoid, chain)
+        return self.inner.transduce(source)
 
     @property
     def monoid(self) -> Monoid[Any] | None:
@@ -149,10 +149,11 @@ def counted(agent: AnyAgent) -> tuple[AnyAgent, Calls]:
 def monoid_of_value(value: object) -> Monoid[Any]:
     """The monoid of ``value``'s type, or ``LAST`` (the value is one delta) when it has none."""
     found = monoid_for(type(value))
-    return found if found is not None else LAST
+    return found if found is not None else monoids.LAST
 
 
-async def _deltas(parts: Sequence[Any]) -> AsyncIterator[Any]:
+async def deltas(parts: Sequence[Any]) -> AsyncIterator[Any]:
+    """An async iterator of ``parts``, in order: the output of an agent that streams them."""
     for part in parts:
         yield part
 
@@ -172,7 +173,7 @@ class Chunked(Agent[Any, Any]):
         output = await self.agent.invoke(value)
         if isinstance(output, ChunkStream):
             output = await output
-        return _deltas(split(output, self.plan))
+        return deltas(split(output, self.plan))
 
     @property
     def input_type(self) -> object | None:
@@ -190,7 +191,7 @@ class Emit(Agent[Any, Any]):
     deltas: tuple[Any, ...]
 
     async def invoke(self, value: Any, /) -> AsyncIterator[Any]:
-        return _deltas(self.deltas)
+        return deltas(self.deltas)
 
     @property
     def name(self) -> str:
@@ -200,8 +201,6 @@ class Emit(Agent[Any, Any]):
 def emitting(deltas: Sequence[Any], monoid: Monoid[Any]) -> StreamingAgent[Any, Any]:
     """A streaming agent whose output is the stream of ``deltas`` (accumulating with
     ``monoid``): ``emitting(chunks) >> t`` feeds ``t`` that chunking."""
-    from agentcat import lift
-
     return lift(Emit(tuple(deltas)), monoid=monoid)
 
 

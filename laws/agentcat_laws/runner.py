@@ -12,6 +12,8 @@ Hypothesis shrinks a failing example to a minimal one; the report shows that one
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
@@ -23,8 +25,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as Settings
 from hypothesis import strategies as st
 
-from agentcat import Agent, Monoid
-from agentcat.annotations import hints_of
+from agentcat import Agent, AgentcatError, Monoid
 from agentcat_laws.law import Counterexample, Example, Law, LawReport, LawResult, Verdict
 from agentcat_laws.observe import Outcome
 from agentcat_laws.scope import Kind, Scope, kind_of
@@ -47,7 +48,7 @@ Call = Callable[..., Any]
 """Runs ``await function(*args)`` on the event loop and returns its result."""
 
 
-class LawsBroken(AssertionError):
+class LawsBroken(AgentcatError, AssertionError):
     """Raised by :func:`assert_laws` (and the pytest tests of :func:`agentcat_laws.laws_of`)
     when a law does not hold; its message is the rendered report, ``report`` the report."""
 
@@ -80,7 +81,7 @@ def _default_inputs(subject: object, kind: Kind) -> st.SearchStrategy[Any]:
         assert isinstance(subject, Consumer)
         found = default_values(subject.monoid) if subject.monoid is not None else texts()
     elif isinstance(subject, ChunkSource):
-        found = _strategy_for(hints_of(subject.function)[0])
+        found = _strategy_for(_first_parameter(subject.function))
     else:
         declared = subject.input_type if isinstance(subject, Agent) else None
         found = _strategy_for(declared)
@@ -90,6 +91,16 @@ def _default_inputs(subject: object, kind: Kind) -> st.SearchStrategy[Any]:
             "a Hypothesis strategy of them"
         )
     return found
+
+
+def _first_parameter(function: Callable[..., Any]) -> object | None:
+    """The annotation of ``function``'s first parameter, or ``None`` when it has none."""
+    try:
+        hints = typing.get_type_hints(function)
+        first = next(iter(inspect.signature(function).parameters), None)
+    except (NameError, TypeError, ValueError):
+        return None
+    return hints.get(first) if first is not None else None
 
 
 def _strategy_for(declared: object) -> st.SearchStrategy[Any] | None:

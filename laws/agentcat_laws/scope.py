@@ -18,7 +18,8 @@ from attrs import frozen
 from hypothesis import strategies as st
 from returns.result import Result
 
-from agentcat import STR, Agent, Fallible, MapDeltas, Monoid, StreamingAgent, Transducer
+from agentcat import STR, Agent, Fallible, Monoid, StreamingAgent, Transducer
+from agentcat.transducers import MapDeltas
 from agentcat_laws.instruments import Chunked
 from agentcat_laws.programs import fallible_programs, marks, programs
 from agentcat_laws.strategies import chunk_plans

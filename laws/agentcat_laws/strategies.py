@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from attrs import frozen
 from hypothesis import strategies as st
 
-from agentcat import BYTES, DICT, LAST, LIST, STR, TUPLE, Chunk, ChunkStream, Monoid, ProductMonoid
-from agentcat.monoid import monoid_for
+from agentcat import BYTES, DICT, LIST, STR, TUPLE, Chunk, ChunkStream, Monoid, monoid_for
+from agentcat.monoids import LAST, ProductMonoid
 
 __all__ = [
     "ChunkPlan",
@@ -259,11 +259,6 @@ def stream_from_type(thing: type[ChunkStream[Any]]) -> st.SearchStrategy[ChunkSt
     @st.composite
     def build(draw: st.DrawFn) -> ChunkStream[Any]:
         deltas = draw(chunkings(draw(values)))
-        return ChunkStream(_iterate(deltas), monoid, name=repr(deltas))
+        return ChunkStream.of(deltas, monoid)
 
     return build()
-
-
-async def _iterate(deltas: Sequence[T]) -> typing.AsyncIterator[T]:
-    for delta in deltas:
-        yield delta

@@ -14,13 +14,11 @@ from laws_settings import FAST
 from agentcat import (
     BYTES,
     DICT,
-    LAST,
     LIST,
     STR,
     TUPLE,
     Agent,
     Monoid,
-    ProductMonoid,
     agent,
     filter_deltas,
     forward,
@@ -28,6 +26,7 @@ from agentcat import (
     split_sentences,
     streaming,
 )
+from agentcat.monoids import LAST, ProductMonoid
 
 pytestmark = pytest.mark.anyio
 

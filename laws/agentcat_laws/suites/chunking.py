@@ -10,7 +10,7 @@ stage fed a stream, must give the same result for every rechunking of their inpu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -69,13 +69,8 @@ async def _preserves_combine(scope: Scope, e: Example) -> Verdict:
     return equal(left, right, ("f(x)", repr(fx)), ("f(y)", repr(fy)))
 
 
-async def _stream(deltas: Sequence[Any]) -> AsyncIterator[Any]:
-    for delta in deltas:
-        yield delta
-
-
 async def _consume(scope: Scope, deltas: Sequence[Any], monoid: Monoid[Any]) -> Outcome:
-    stream = ChunkStream(_stream(deltas), monoid, name=repr(list(deltas)))
+    stream = ChunkStream.of(deltas, monoid)
     try:
         return Outcome(await scope.subject.function(stream))
     except Exception as error:

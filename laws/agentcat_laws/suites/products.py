@@ -13,7 +13,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from agentcat import ProductMonoid, StreamingAgent
+from agentcat import ChunkStream, StreamingAgent
+from agentcat.monoids import ProductMonoid
 from agentcat_laws.instruments import Project, counted
 from agentcat_laws.law import Example, Law, LawSuite, Verdict
 from agentcat_laws.observe import Outcome, collect, outcome, show
@@ -108,10 +109,12 @@ async def _by_branch(product: AnyAgent, x: object, expected: list[Outcome]) -> V
     failed = next((e for e in expected if e.failed), None)
     try:
         assert isinstance(product, StreamingAgent), f"{product!r} does not stream"
-        monoid = product.monoid_for_input(x)
+        stream = await product.invoke(x)
+        assert isinstance(stream, ChunkStream), f"{product!r} does not give a ChunkStream"
+        monoid = stream.monoid
         assert isinstance(monoid, ProductMonoid), f"{product!r} accumulates with {monoid!r}"
         components = monoid.components
-        found, error = await collect(await product.invoke(x))
+        found, error = await collect(stream)
     except Exception as raised:
         return equal(Outcome(error=raised), failed or Outcome(tuple(e.value for e in expected)))
     if error is not None or failed is not None:

@@ -1,6 +1,10 @@
-"""Pipelines that type-check, with the types mypy infers for them (no error is expected here)."""
+"""Pipelines that type-check, each with the exact type mypy must infer for it (``assert_type``).
 
-from typing import NoReturn, reveal_type
+No line here may be rejected: a type that changes is an ``assert_type`` error, and a composition
+that stops type-checking is an error of its own.
+"""
+
+from typing import NoReturn, assert_type
 
 from returns.result import Result
 
@@ -37,52 +41,59 @@ class Summarize(Agent[str, list[str]]):
         return value.split()
 
 
-reveal_type(parse)
-reveal_type(render)
-reveal_type(Summarize())
+assert_type(parse, Agent[str, int])
+assert_type(render, Agent[int, str])
+assert_type(Summarize(), Summarize)
 
 # sequence
-reveal_type(parse >> render)
-reveal_type(parse >> render >> shout)
-reveal_type(shout >> Summarize())
-reveal_type(parse >> halve)  # an int may flow where a float is expected
+assert_type(parse >> render, Agent[str, str])
+assert_type(parse >> render >> shout, Agent[str, str])
+assert_type(shout >> Summarize(), Agent[str, list[str]])
+assert_type(parse >> halve, Agent[str, float])  # an int may flow where a float is expected
 
 # identity
-reveal_type(Id >> parse)
-reveal_type(parse >> Id)
-reveal_type(Id >> parse >> Id >> render)
+assert_type(Id >> parse, Agent[str, int])
+assert_type(parse >> Id, Agent[str, int])
+assert_type(Id >> parse >> Id >> render, Agent[str, str])
 
 # products
-reveal_type(parse & shout)
-reveal_type(parse & shout & Summarize())
-reveal_type(parse & (shout & Summarize()))
-reveal_type((parse & shout) >> (render * parse))
-reveal_type(parse * render)
-reveal_type((parse * render) >> (render * parse))
+assert_type(parse & shout, FanOut[str, int, str])
+assert_type(parse & shout & Summarize(), FanOut[str, int, str, list[str]])
+assert_type(parse & (shout & Summarize()), FanOut[str, int, tuple[str, list[str]]])
+assert_type((parse & shout) >> (render * parse), Agent[str, tuple[str, int]])
+assert_type(parse * render, Agent[tuple[str, int], tuple[int, str]])
+assert_type((parse * render) >> (render * parse), Agent[tuple[str, int], tuple[str, int]])
 flat: FanOut[str, int, str, list[str]] = parse & shout & Summarize()
 
 # errors as values
-reveal_type(parse.as_result())
-reveal_type(parse.as_result(ValueError))
-reveal_type(parse.as_result(ValueError, KeyError))
-reveal_type(fail(ValueError("no")))
-reveal_type(shout.as_result() >> parse.as_result(ValueError))
-reveal_type(shout.as_result() >> parse.as_result() >> render.as_result(KeyError))
-reveal_type(fail(KeyError("k")) >> parse.as_result(ValueError))
-reveal_type(parse.as_result() >> Id)
-reveal_type(parse.as_result().recover(on_error))
+assert_type(parse.as_result(), Fallible[str, int, Exception])
+assert_type(parse.as_result(ValueError), Fallible[str, int, ValueError])
+assert_type(parse.as_result(ValueError, KeyError), Fallible[str, int, ValueError | KeyError])
+assert_type(fail(ValueError("no")), Fallible[object, NoReturn, ValueError])
+assert_type(
+    shout.as_result() >> parse.as_result(ValueError), Fallible[str, int, Exception | ValueError]
+)
+assert_type(
+    shout.as_result() >> parse.as_result() >> render.as_result(KeyError),
+    Fallible[str, str, Exception | KeyError],
+)
+assert_type(
+    fail(KeyError("k")) >> parse.as_result(ValueError), Fallible[object, int, KeyError | ValueError]
+)
+assert_type(parse.as_result() >> Id, Fallible[str, int, Exception])
+assert_type(parse.as_result().recover(on_error), Agent[str, int])
 fallible: Fallible[str, int, Exception] = parse.as_result()
 plain: Agent[str, Result[int, Exception]] = fallible
 never: Fallible[object, NoReturn, ValueError] = fail(ValueError())
 
 # resilience
-reveal_type(parse.with_retry(3))
-reveal_type(parse.with_fallback(parse, parse))
-reveal_type((parse >> render).with_retry(2).with_fallback(shout))
+assert_type(parse.with_retry(3), Agent[str, int])
+assert_type(parse.with_fallback(parse, parse), Agent[str, int])
+assert_type((parse >> render).with_retry(2).with_fallback(shout), Agent[str, str])
 
 
 async def run() -> None:
-    reveal_type(await (parse >> render).invoke("1"))
-    reveal_type(await (parse & shout).invoke("1"))
-    reveal_type(await (parse * render).invoke(("1", 2)))
-    reveal_type(await parse.as_result().invoke("1"))
+    assert_type(await (parse >> render).invoke("1"), str)
+    assert_type(await (parse & shout).invoke("1"), tuple[int, str])
+    assert_type(await (parse * render).invoke(("1", 2)), tuple[int, str])
+    assert_type(await parse.as_result().invoke("1"), Result[int, Exception])

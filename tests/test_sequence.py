@@ -1,4 +1,5 @@
-"""Category laws of ``>>`` (C1-C3), checked by value on generated inputs and by structure.
+"""Sequence, ``>>`` (``agentcat.sequence``): the category laws C1-C3 by value and by structure,
+Kleisli composition, and the one rule whichever side streams.
 
 The agents are generated programs (see :mod:`agentcat_laws.programs`), so a ``>>`` that ran its
 stages in another order, or one of them twice, is caught; each composite is also compared with
@@ -7,7 +8,7 @@ its model, the plain function it must compute.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -15,7 +16,9 @@ from agentcat_laws import Op, Program, programs, texts
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentcat import Agent, FallibleSequence, Id, Pipeline
+from agentcat import Agent, Id, StreamingAgent, agent, forward, lift, streaming
+from agentcat.sequence import FallibleSequence, Pipeline
+from agentcat.streaming import Lifted
 from tests.helpers import Counted
 from tests.strategies import (
     Modelled,
@@ -133,9 +136,11 @@ def test_c3_bracketings_are_equal_by_structure(
 
 def test_sequences_are_flat() -> None:
     f, g, h, k = (Program((Op("append", letter),)) for letter in "abcX")
-    assert (f >> g) >> h == f >> (g >> h) == Pipeline((f, g, h))
-    assert (f >> g) >> (h >> k) == Pipeline((f, g, h, k))
-    assert isinstance(f >> g >> h, Pipeline)
+    pipeline = (f >> g) >> h
+    assert isinstance(pipeline, Pipeline)
+    assert pipeline == f >> (g >> h)
+    assert pipeline.stages == (f, g, h)
+    assert ((f >> g) >> (h >> k)).stages == (f, g, h, k)  # type: ignore[attr-defined]
 
 
 # Any bracketing, with identities anywhere: a tree of `>>` over programs and `Id`.
@@ -168,7 +173,8 @@ async def test_any_bracketing_with_identities_is_the_flat_sequence(tree: Tree, x
     elif len(leaves) == 1:
         assert agent == leaves[0]
     else:
-        assert agent == Pipeline(leaves)
+        assert isinstance(agent, Pipeline)
+        assert agent.stages == leaves
 
 
 # --- the same laws for fallible agents (Kleisli composition) --------------------------------
@@ -180,10 +186,10 @@ async def test_kleisli_c3_every_bracketing(modelled: list[ModelledFallible], x: 
     agents, models = zip(*modelled, strict=True)
     expected = kleisli_model(list(models), x)
     composed = [bracket(*agents) for bracket in BRACKETINGS.values()]
-    for name, agent in zip(BRACKETINGS, composed, strict=True):
-        assert isinstance(agent, FallibleSequence), name
-        assert agent == composed[0], name
-        assert await agent.invoke(x) == expected, name
+    for name, built in zip(BRACKETINGS, composed, strict=True):
+        assert isinstance(built, FallibleSequence), name
+        assert built == composed[0], name
+        assert await built.invoke(x) == expected, name
 
 
 @pytest.mark.anyio
@@ -206,3 +212,92 @@ async def test_c3_plain_agent_then_fallible_agents(
     right = p >> (f >> g)
     left = (p >> f) >> g  # type: ignore[operator]
     assert await left.invoke(x) == await right.invoke(x) == kleisli_model([mf, mg], p.run(x))
+
+
+# --- one rule whichever side streams ----------------------------------------------------------
+
+
+@agent
+def up(text: str) -> str:
+    return text.upper()
+
+
+@agent
+def exclaim(text: str) -> str:
+    return text + "!"
+
+
+@streaming
+async def model(prompt: str) -> AsyncIterator[str]:
+    for word in ("a ", "b ", prompt):
+        yield word
+
+
+@pytest.mark.anyio
+async def test_a_plain_agent_on_either_side_of_a_streaming_one_is_lifted() -> None:
+    after = model >> up
+    before = up >> model
+    assert isinstance(after, StreamingAgent)
+    assert isinstance(before, StreamingAgent)
+    assert [chunk.delta async for chunk in after.stream("c")] == ["A B C"]
+    assert [chunk.delta async for chunk in before.stream("c")] == ["a ", "b ", "C", ""]
+    assert await (up >> model >> exclaim).stream("c") == "a b C!"
+
+
+def test_a_lifted_plain_stage_is_written_as_one() -> None:
+    assert repr(model >> up) == "model >> lift(up)"
+    assert repr(up >> model) == "lift(up) >> model"
+    assert model >> up == model >> lift(up)
+    assert up >> model == lift(up) >> model
+
+
+@pytest.mark.anyio
+@given(texts())
+async def test_streaming_pipelines_are_flat_however_they_are_bracketed(x: str) -> None:
+    bracketings = [
+        ((model >> up) >> forward) >> exclaim,
+        (model >> (up >> forward)) >> exclaim,
+        model >> ((up >> forward) >> exclaim),
+        model >> (up >> (forward >> exclaim)),
+    ]
+    for bracketing in bracketings:
+        assert isinstance(bracketing, Lifted)
+        assert isinstance(bracketing.agent, Pipeline)
+        assert bracketing == bracketings[0]
+        assert await bracketing.stream(x) == "A B " + x.upper() + "!"
+
+
+@pytest.mark.anyio
+async def test_a_plain_pipeline_next_to_a_streaming_stage_is_one_whole_input_stage() -> None:
+    pipeline = (up >> exclaim) >> model
+    assert isinstance(pipeline, Lifted)
+    assert repr(pipeline) == "lift(up >> exclaim) >> model"
+    assert await pipeline.stream("c") == "a b C!"
+
+
+@pytest.mark.anyio
+async def test_the_plain_face_of_a_streaming_pipeline_is_its_whole_value() -> None:
+    """``lift(p)`` is the stream of ``p``: ``p`` itself, invoked, gives the stream's value."""
+    streamed = model >> forward >> up
+    assert isinstance(streamed, Lifted)
+    inner = streamed.agent
+    assert isinstance(inner, Pipeline)
+    assert inner.streams
+    assert await inner.invoke("c") == await streamed.stream("c") == "A B C"
+    assert inner.output_type is str
+
+
+def test_pipelines_are_built_by_the_operator_only() -> None:
+    with pytest.raises(TypeError, match="write f >> g"):
+        Pipeline((up, exclaim))
+    with pytest.raises(TypeError, match="lift"):
+        Lifted(up)
+    with pytest.raises(TypeError, match="fallible >> fallible"):
+        FallibleSequence((up.as_result(),))
+
+
+def test_the_right_operand_must_be_an_agent() -> None:
+    with pytest.raises(TypeError, match=r"not an Agent.*@agent"):
+        up >> len  # type: ignore[operator]
+    with pytest.raises(TypeError, match="not an Agent"):
+        model >> "x"  # type: ignore[operator]

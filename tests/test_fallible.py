@@ -1,4 +1,5 @@
-"""Errors as values: ``as_result``, ``fail``, Kleisli ``>>`` and ``recover``; laws E1, E2, E4."""
+"""Errors as values (``agentcat.fallible``): ``as_result``, ``fail``, Kleisli ``>>`` and
+``recover``; laws E1, E2, E4."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from agentcat import Fallible, FallibleSequence, agent, fail
+from agentcat import Fallible, agent, fail
+from agentcat.fallible import Catching, Failing
+from agentcat.sequence import FallibleSequence
 from tests.helpers import Counted
 from tests.strategies import ModelledFallible, fallible_agents, kleisli_model
 
@@ -141,3 +144,20 @@ async def test_recover_hands_the_failure_to_the_handler(error: LawError, x: str)
     assert await recovered.invoke(x) == "recovered"
     assert seen == [error]
     assert seen[0] is error
+
+
+def test_as_result_takes_exception_classes() -> None:
+    with pytest.raises(TypeError, match="exception classes"):
+        Program(()).as_result(3)  # type: ignore[call-overload]
+
+
+def test_recover_takes_an_agent() -> None:
+    with pytest.raises(TypeError, match="not an Agent"):
+        Program(()).as_result().recover(len)  # type: ignore[arg-type]
+
+
+def test_the_classes_are_built_by_the_functions_only() -> None:
+    with pytest.raises(TypeError, match=r"as_result"):
+        Catching(Program(()), (Exception,))
+    with pytest.raises(TypeError, match=r"fail\(error\)"):
+        Failing(ValueError())

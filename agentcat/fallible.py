@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, NoReturn, final, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final, overload
 
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
-from agentcat._vars import AnyAgent, E, Err, F, In, Out, X, Y, Z
+from agentcat._meta import NoPublicConstructor, create
+from agentcat._structure import Node
 from agentcat.agent import Agent, Identity
-from agentcat.structure import Node
+from agentcat.errors import CompositionError
 
-__all__ = ["Catching", "Fallible", "FallibleSequence", "Recovered", "fail", "fallible_sequence"]
+if TYPE_CHECKING:
+    from agentcat.streaming import StreamingAgent
+
+__all__ = ["Catching", "Failing", "Fallible", "Recovered", "catching", "fail"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+Err = TypeVar("Err", covariant=True)
+E = TypeVar("E")
+F = TypeVar("F")
+X = TypeVar("X")
+Y = TypeVar("Y")
+Z = TypeVar("Z")
+AnyAgent = TypeVar("AnyAgent", bound=Agent[Any, Any])
 
 
 class Fallible(Agent[In, Result[Out, Err]], Generic[In, Out, Err]):
@@ -33,19 +47,29 @@ class Fallible(Agent[In, Result[Out, Err]], Generic[In, Out, Err]):
         self: Fallible[X, Y, E], other: Fallible[Y, Z, F], /
     ) -> Fallible[X, Z, E | F]: ...
     @overload
+    def __rshift__(self: Agent[X, Y], other: StreamingAgent[Y, Z], /) -> StreamingAgent[X, Z]: ...
+    @overload
     def __rshift__(self: Agent[X, Y], other: Agent[Y, Z], /) -> Agent[X, Z]: ...
     def __rshift__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
         return super().__rshift__(other)
 
     def recover(self: Fallible[X, Y, Any], handler: Agent[Any, Y], /) -> Agent[X, Y]:
-        """An agent that returns the success value, or ``handler``'s answer to the failure."""
-        return Recovered(self, handler)
+        """An agent that returns the success value, or ``handler``'s answer to the failure.
+
+        Raises:
+            CompositionError: ``handler`` is not an agent.
+        """
+        if not isinstance(handler, Agent):
+            raise CompositionError(f"{self!r}.recover({handler!r}): the handler is not an Agent")
+        return create(Recovered, self, handler)
 
 
 @final
 @frozen(repr=False)
-class Catching(Fallible[In, Out, Exception]):
+class Catching(Fallible[In, Out, Exception], metaclass=NoPublicConstructor):
     """``agent.as_result(*errors)``: the exceptions of the given types become ``Failure``s."""
+
+    _built_by = "agent.as_result(...)"
 
     agent: Agent[In, Out]
     errors: tuple[type[Exception], ...]
@@ -65,10 +89,24 @@ class Catching(Fallible[In, Out, Exception]):
         return Node("result", "{}" + f".as_result({errors})", (self.agent.describe(),))
 
 
+def catching(agent: Agent[Any, Any], errors: tuple[type[Exception], ...]) -> Catching[Any, Any]:
+    """``agent.as_result(*errors)``: every ``Exception`` when ``errors`` is empty.
+
+    Raises:
+        TypeError: an item of ``errors`` is not an exception class.
+    """
+    for error in errors:
+        if not (isinstance(error, type) and issubclass(error, Exception)):
+            raise TypeError(f"{agent!r}.as_result() takes exception classes, not {error!r}")
+    return create(Catching, agent, errors or (Exception,))
+
+
 @final
 @frozen(repr=False)
-class Failing(Fallible[object, Any, E]):
+class Failing(Fallible[object, Any, E], metaclass=NoPublicConstructor):
     """The agent that fails with the same error whatever its input (see :func:`fail`)."""
+
+    _built_by = "fail(error)"
 
     error: E
 
@@ -81,56 +119,16 @@ class Failing(Fallible[object, Any, E]):
 
 def fail(error: E) -> Fallible[object, NoReturn, E]:
     """An agent that always returns ``Failure(error)``: ``fail(e) >> f`` never invokes ``f``."""
-    return Failing(error)
+    return create(Failing, error)
 
 
 @final
 @frozen(repr=False)
-class FallibleSequence(Fallible[In, Out, Err]):
-    """Fallible agents in sequence, stopping at the first ``Failure`` (flat, like `Pipeline`)."""
-
-    stages: tuple[Fallible[Any, Any, Any], ...]
-
-    async def invoke(self, value: In, /) -> Result[Out, Err]:
-        result: Result[Any, Any] = Success(value)
-        for stage in self.stages:
-            if not isinstance(result, Success):
-                break
-            result = await stage.invoke(result.unwrap())
-        return result
-
-    @property
-    def input_type(self) -> object | None:
-        return self.stages[0].input_type
-
-    def describe(self) -> Node:
-        return Node("result_sequence", "", tuple(stage.describe() for stage in self.stages))
-
-
-def fallible_sequence(
-    left: Fallible[Any, Any, Any], right: Fallible[Any, Any, Any]
-) -> FallibleSequence[Any, Any, Any]:
-    """``left >> right`` for two fallible agents, flattened."""
-    from agentcat.compose import check_compatible
-
-    check_compatible(left, _success_type(left), right)
-    return FallibleSequence(_stages(left) + _stages(right))
-
-
-def _stages(agent: Fallible[Any, Any, Any]) -> tuple[Fallible[Any, Any, Any], ...]:
-    return agent.stages if isinstance(agent, FallibleSequence) else (agent,)
-
-
-def _success_type(agent: Fallible[Any, Any, Any]) -> object | None:
-    last = _stages(agent)[-1]
-    return last.agent.output_type if isinstance(last, Catching) else None
-
-
-@final
-@frozen(repr=False)
-class Recovered(Agent[In, Out]):
+class Recovered(Agent[In, Out], metaclass=NoPublicConstructor):
     """``fallible.recover(handler)``: a success passes through untouched, a failure goes to
     ``handler``."""
+
+    _built_by = "fallible.recover(handler)"
 
     fallible: Fallible[In, Out, Any]
     handler: Agent[Any, Out]

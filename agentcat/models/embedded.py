@@ -21,7 +21,6 @@ import anyio.lowlevel
 from attrs import field, frozen, validators
 
 from agentcat.streaming import StreamingAgent
-from agentcat.structure import Node
 
 __all__ = ["EmbeddedModel"]
 
@@ -70,7 +69,12 @@ def _token(word: str, previous: str | None) -> str:
 class EmbeddedModel(StreamingAgent[str, str]):
     """A streaming agent from a prompt to about ``max_tokens`` text deltas, one every ``pace``
     seconds (``pace=0`` streams as fast as the consumer reads). The same prompt and ``seed``
-    always give the same text; words of the prompt that the model knows steer its start."""
+    always give the same text; words of the prompt that the model knows steer its start.
+
+    Raises:
+        ValueError: ``pace`` is negative or ``max_tokens`` less than 1.
+        TypeError: (when streamed) the prompt is not a string.
+    """
 
     pace: float = field(default=0.02, validator=validators.ge(0))
     max_tokens: int = field(default=60, validator=validators.ge(1))
@@ -97,12 +101,5 @@ class EmbeddedModel(StreamingAgent[str, str]):
             previous, word = word, rng.choice(chain.get(word.lower()) or sorted(chain))
 
     @property
-    def element_type(self) -> object:
-        return str
-
-    @property
     def name(self) -> str:
         return self.label
-
-    def describe(self) -> Node:
-        return Node("agent", self.label)

@@ -1,4 +1,5 @@
-"""Message promises: one streamed-promise design, and flattening of any nesting of content."""
+"""Messages and their promises (``agentcat.messenger``): a message's text is a chunk stream that
+resolves to the message, and a sequence flattens any nesting of content."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import pytest
 
-from agentcat.messages import Message, MessagePromise, MessageSequencePromise
+from agentcat import Chunk, ChunkStream, Message, MessagePromise, MessageSequencePromise
 from tests.streams import Tokens
 
 pytestmark = pytest.mark.anyio
@@ -18,13 +19,24 @@ async def tokens(*parts: str) -> AsyncIterator[str]:
         yield part
 
 
-async def test_a_message_promise_streams_tokens_and_resolves_to_one_fixed_message() -> None:
+async def test_a_message_promise_streams_chunks_and_resolves_to_one_fixed_message() -> None:
     promise = MessagePromise(tokens("Hel", "lo"), role="user", metadata={"k": 1})
-    assert [token async for token in promise] == ["Hel", "lo"]
+    assert isinstance(promise, ChunkStream)
+    chunks = [chunk async for chunk in promise]
+    assert chunks == [Chunk("Hel", "Hel"), Chunk("lo", "Hello"), Chunk("", "Hello", True)]
     message = await promise
     assert (message.content, message.role, dict(message.metadata)) == ("Hello", "user", {"k": 1})
     assert await promise is message
-    assert [token async for token in promise.replay()] == ["Hel", "lo"]
+    assert promise.accumulated == "Hello"
+    assert [chunk.delta async for chunk in promise.replay()] == ["Hel", "lo", ""]
+
+
+async def test_a_message_of_a_stream_leaves_the_stream_whole_for_its_other_readers() -> None:
+    stream = Tokens(["streamed ", "text"]).stream("")
+    promise = MessagePromise(stream, role="assistant")
+    assert (await promise).content == "streamed text"
+    assert [chunk.delta async for chunk in stream.replay()] == ["streamed ", "text", ""]
+    assert await stream == "streamed text"
 
 
 def test_messages_are_immutable() -> None:
@@ -105,7 +117,7 @@ async def test_a_message_is_passed_on_before_its_tokens_are_all_there() -> None:
     sequence = MessageSequencePromise(MessagePromise(slow_tokens()), "after")
     with anyio.fail_after(5):  # a deadlock, not a duration, is what fails here
         promise = await anext(sequence)
-        assert await anext(promise) == "first "
+        assert (await anext(promise)).delta == "first "
         release.set()
         assert (await promise).content == "first second"
         assert (await (await anext(sequence))).content == "after"

@@ -10,7 +10,7 @@ from functools import partial
 
 import anyio
 
-from agentcat.demo import run_demo
+from agentcat._cli.demo import run_demo
 
 __all__ = ["main"]
 

@@ -1,82 +1,57 @@
-"""Messages and their promises: one `StreamedPromise` design for tokens and for conversations."""
+"""Promises of messages: `MessagePromise`, the chunk stream of one message's text, and
+`MessageSequencePromise`, an ordered stream of them made of any nesting of content."""
 
 from __future__ import annotations
 
 import inspect
-import types
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from datetime import UTC, datetime
 from typing import Any
 
-from attrs import field, frozen
+from agentcat._promise import StreamedPromise
+from agentcat.chunks import ChunkStream
+from agentcat.messenger.message import Message
+from agentcat.monoids import STR
 
-from agentcat.promise import StreamedPromise
-from agentcat.stream import ChunkStream
-
-__all__ = ["Message", "MessagePromise", "MessageSequencePromise"]
-
-
-def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    return types.MappingProxyType(dict(value))
+__all__ = ["MessagePromise", "MessageSequencePromise"]
 
 
-@frozen
-class Message:
-    """An immutable chat message."""
+class MessagePromise(ChunkStream[str, Message]):
+    """The text of one message as it is produced: a chunk stream of ``str`` deltas, which
+    ``await`` resolves to the whole :class:`Message`.
 
-    content: str
-    role: str = "assistant"
-    id: str = field(factory=lambda: uuid.uuid4().hex)
-    timestamp: datetime = field(factory=lambda: datetime.now(UTC))
-    metadata: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping)
-
-
-class MessagePromise(StreamedPromise[str, Message]):
-    """The tokens of one message as they are produced; ``await`` it for the :class:`Message`.
-
-    The message's role, id, timestamp and metadata are fixed when the promise is made, so
-    every consumer and every ``await`` sees the same message.
+    The message's role, id, timestamp and metadata are fixed when the promise is made, so every
+    consumer and every ``await`` sees the same message. ``tokens`` are the text deltas, or the
+    stream of a streaming agent whose output is text (read without consuming it: the stream
+    stays whole for its other readers).
     """
 
     def __init__(
         self,
-        tokens: AsyncIterator[str],
+        tokens: AsyncIterator[str] | ChunkStream[str, Any],
         *,
         role: str = "assistant",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        stamp = Message("", role, metadata=metadata or {})
-        super().__init__(
-            tokens,
-            lambda pieces: Message(
-                "".join(pieces), stamp.role, stamp.id, stamp.timestamp, stamp.metadata
-            ),
-        )
+        text = _deltas(tokens) if isinstance(tokens, ChunkStream) else tokens
+        super().__init__(text, STR, name=role)
+        self._stamp = Message("", role, metadata=metadata or {})
 
     @classmethod
     def resolved(cls, message: Message) -> MessagePromise:
-        """The promise of a message that is complete already (its content is one token)."""
-        promise = cls(_tokens((message.content,) if message.content else ()))
+        """The promise of a message that is complete already (its content is one delta)."""
+        promise = cls(ChunkStream.of([message.content]), role=message.role)
         promise._whole = (message,)
         return promise
 
-    @classmethod
-    def from_stream(cls, stream: ChunkStream[str], *, role: str = "assistant") -> MessagePromise:
-        """The message whose tokens are the text deltas of ``stream``, as they arrive."""
-        return cls(_deltas(stream), role=role)
+    async def _assemble(self) -> Message:
+        stamp = self._stamp
+        return Message(self.accumulated, stamp.role, stamp.id, stamp.timestamp, stamp.metadata)
 
 
-async def _tokens(tokens: Iterable[str]) -> AsyncIterator[str]:
-    for token in tokens:
-        yield token
-
-
-async def _deltas(stream: ChunkStream[str]) -> AsyncIterator[str]:
+async def _deltas(stream: ChunkStream[str, Any]) -> AsyncIterator[str]:
     async for chunk in stream.replay():
-        if chunk.delta:
-            yield chunk.delta
+        yield chunk.delta
 
 
 class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]]):
@@ -84,8 +59,11 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]
 
     Strings, messages, message promises, text streams, sequences of messages, iterables,
     async iterables and awaitables are flattened, in order, into one sequence; each message is
-    passed on as soon as it is known, before its tokens are all there. An exception in the
+    passed on as soon as it is known, before its text is all there. An exception in the
     content is raised at its position. ``await`` it for the tuple of complete messages.
+
+    Raises (when read):
+        TypeError: an item of the content cannot be a message (the message names it).
     """
 
     def __init__(self, *content: object, role: str = "assistant") -> None:
@@ -106,7 +84,7 @@ async def _flatten(item: object, role: str) -> AsyncGenerator[MessagePromise, No
         async for promise in item.replay():
             yield promise
     elif isinstance(item, ChunkStream):
-        yield MessagePromise.from_stream(item, role=role)
+        yield MessagePromise(item, role=role)
     elif isinstance(item, BaseException):
         raise item
     elif isinstance(item, AsyncIterable):

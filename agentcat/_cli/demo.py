@@ -8,10 +8,7 @@ from typing import TextIO
 
 from attrs import frozen
 
-from agentcat.agent import Agent, agent
-from agentcat.model import EmbeddedModel
-from agentcat.streaming import StreamingAgent, lift
-from agentcat.transducers import forward, map_deltas
+from agentcat import Agent, EmbeddedModel, StreamingAgent, agent, forward, map_deltas
 
 __all__ = ["DemoReport", "build_pipeline", "run_demo"]
 
@@ -38,13 +35,13 @@ def statistics(text: str) -> str:
 def build_pipeline(
     pace: float = 0.02, tokens: int = 60
 ) -> StreamingAgent[str, tuple[str, str, str]]:
-    """``brief >> writer >> map_deltas(highlight) >> (forward & critic & statistics)``."""
+    """``brief >> writer >> map_deltas(highlight) >> (forward & critic & statistics)``: the
+    plain ``brief`` and ``statistics`` take part as whole-input stages."""
     writer = EmbeddedModel(pace=pace, max_tokens=tokens, label="writer")
     critic = EmbeddedModel(pace=pace, max_tokens=max(1, tokens // 2), seed=1, label="critic")
-    prompt: Agent[str, str] = agent(brief)
-    stats: Agent[str, str] = agent(statistics)
     text: StreamingAgent[str, str] = forward
-    return prompt >> writer >> map_deltas(highlight) >> (text & critic & lift(stats))
+    stats: Agent[str, str] = agent(statistics)
+    return agent(brief) >> writer >> map_deltas(highlight) >> (text & critic & stats)
 
 
 @frozen

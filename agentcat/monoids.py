@@ -1,17 +1,25 @@
-"""Monoids: how the deltas of a stream add up to its accumulated value."""
+"""Monoids: how the deltas of a stream add up to its accumulated value.
+
+A public namespace, like ``attrs.validators``: :class:`Monoid` and the built-in monoids
+(:data:`STR`, :data:`BYTES`, :data:`LIST`, :data:`TUPLE`, :data:`DICT`), :data:`LAST` and
+:data:`INFERRED` for values that are replaced or whose type is known only at run time,
+:class:`ProductMonoid` for the tuples of a fan-out, and :func:`monoid_for` / :func:`monoid_of`,
+which find the monoid of a type or a value.
+"""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import operator
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
-from agentcat._vars import T
+from agentcat.errors import MonoidError
+
+T = TypeVar("T")
 
 __all__ = [
     "BYTES",
@@ -22,15 +30,10 @@ __all__ = [
     "STR",
     "TUPLE",
     "Monoid",
-    "MonoidError",
     "ProductMonoid",
     "monoid_for",
     "monoid_of",
 ]
-
-
-class MonoidError(TypeError):
-    """No monoid is known for a type, so its deltas cannot be accumulated."""
 
 
 @frozen
@@ -46,11 +49,6 @@ class Monoid(Generic[T]):
     empty: Callable[[], T]
     combine: Callable[[T, T], T]
     concat: Callable[[Sequence[T]], T]
-
-    @classmethod
-    def of(cls, name: str, empty: Callable[[], T], combine: Callable[[T, T], T]) -> Monoid[T]:
-        """A monoid whose ``concat`` folds ``combine`` left to right."""
-        return cls(name, empty, combine, lambda parts: functools.reduce(combine, parts, empty()))
 
     def is_empty(self, value: T) -> bool:
         """Whether ``value`` is the identity."""
@@ -147,13 +145,23 @@ class ProductMonoid(Monoid[tuple[Any, ...]]):
 
 
 def monoid_for(annotation: object) -> Monoid[Any] | None:
-    """The monoid of an annotated type, or ``None`` when the annotation names none."""
+    """The monoid of an annotated type, or ``None`` when the annotation names none.
+
+    Raises:
+        MonoidError: the class sets ``__agentcat_monoid__`` to something that is not a
+            :class:`Monoid` (a mistake that would otherwise pass unnoticed).
+    """
     origin = typing.get_origin(annotation) or annotation
     if not isinstance(origin, type):
         return None
     declared = getattr(origin, "__agentcat_monoid__", None)
     if isinstance(declared, Monoid):
         return declared
+    if declared is not None:
+        raise MonoidError(
+            f"{origin.__qualname__}.__agentcat_monoid__ is {declared!r}, not a Monoid: "
+            "set it to Monoid(name, empty, combine, concat)"
+        )
     for kind, monoid in _BUILT_IN:
         if issubclass(origin, kind):
             return monoid
@@ -161,7 +169,11 @@ def monoid_for(annotation: object) -> Monoid[Any] | None:
 
 
 def monoid_of(value: object) -> Monoid[Any]:
-    """The monoid of ``value``'s type; :class:`MonoidError` names the type when there is none."""
+    """The monoid of ``value``'s type.
+
+    Raises:
+        MonoidError: no monoid is known for the type (the message names it and the fix).
+    """
     monoid = monoid_for(type(value))
     if monoid is None:
         raise MonoidError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-__all__ = ["Node", "render"]
+__all__ = ["Node", "operand", "render"]
 
 
 @frozen
@@ -33,16 +33,23 @@ def render(node: Node) -> str:
     """Write ``node`` as the Python expression that builds it, e.g. ``a >> (b & c) >> d``."""
     if node.kind in _INFIX:
         return _INFIX[node.kind].join(
-            _operand(child, node.kind, first=index == 0)
-            for index, child in enumerate(node.children)
+            operand(child, node.kind, first=index == 0) for index, child in enumerate(node.children)
         )
     if not node.children:
         return node.label
-    # A wrapping combinator: its label is a format with one slot per child.
-    return node.label.format(*(_operand(child, "call", first=False) for child in node.children))
+    # A wrapping combinator: its label is a format with one slot per child. A slot followed by
+    # a dot is a receiver (`(f >> g).with_retry(2)`), which an infix child must parenthesise;
+    # any other slot is an argument of a call, which needs no parentheses.
+    receivers = [part.startswith(".") for part in node.label.split("{}")[1:]]
+    return node.label.format(
+        *(
+            operand(child, "call", first=False) if receiver else render(child)
+            for child, receiver in zip(node.children, receivers, strict=True)
+        )
+    )
 
 
-def _operand(child: Node, parent_kind: str, *, first: bool) -> str:
+def operand(child: Node, parent_kind: str, *, first: bool) -> str:
     """A child in its parent's expression, parenthesised unless Python's grouping (operators
     associate to the left) and the flattening of ``>>`` and ``&`` make it read the same."""
     text = render(child)

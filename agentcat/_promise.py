@@ -1,4 +1,4 @@
-"""`StreamedPromise[PIECE, WHOLE]`: a stream of pieces that can be replayed and awaited whole."""
+"""`StreamedPromise[P, W]`: a stream of pieces that can be replayed and awaited whole."""
 
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from typing import Any, Generic, Self, TypeVar
 
 import anyio
 
-__all__ = ["StreamClosedError", "StreamedPromise"]
+from agentcat._runtime import aclose
+from agentcat.errors import StreamClosedError
+
+__all__ = ["StreamedPromise"]
 
 P = TypeVar("P")
 W = TypeVar("W")
-
-
-class StreamClosedError(RuntimeError):
-    """The stream was closed, or its producer cancelled, before it had produced everything."""
 
 
 class StreamedPromise(AsyncIterator[P], Generic[P, W]):
@@ -34,6 +33,10 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     not been produced yet, in that consumer's task. So a slow consumer slows the producer, and
     closing the promise (``aclose()``, leaving ``async with``) or cancelling the consumer stops
     the producer at once.
+
+    A subclass decides what is kept of each piece (:meth:`_produce`), how a kept item is shown
+    (:meth:`_present`), what follows the last item (:meth:`_tail`) and what the whole value is
+    (:meth:`_assemble`); :class:`agentcat.ChunkStream` keeps only deltas, for instance.
     """
 
     def __init__(
@@ -44,54 +47,63 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         self._source = source
         self._resolve = resolve
         self._items: list[Any] = []
-        self._error: BaseException | None = None
         self._finished = False
+        self._error: BaseException | None = None
         self._pulling = False
         self._arrived: anyio.Event | None = None
         self._position = 0
         self._whole: tuple[W] | None = None
 
-    # Production ------------------------------------------------------------------------
+    # What a subclass refines ----------------------------------------------------------
 
     async def _produce(self) -> Any:
-        """The next item to keep (by default the source's next item); ``StopAsyncIteration``
-        at the end. What is kept is what replays read; see :meth:`_present`."""
+        """The next item to keep (by default the source's next piece); ``StopAsyncIteration``
+        at the end."""
         return await anext(self._source)
 
     def _present(self, index: int) -> P:
-        """The piece a consumer receives for the item kept at ``index`` (the item itself by
-        default; a subclass may keep something lighter and build the piece when it is read)."""
+        """The piece a consumer receives at ``index``: the item kept there, or past the items,
+        what :meth:`_tail` announced."""
         return self._items[index]  # type: ignore[no-any-return]
 
+    def _tail(self) -> int:
+        """How many pieces follow the last item once the source has ended (none by default)."""
+        return 0
+
+    async def _assemble(self) -> W:
+        """The whole value from every piece: ``resolve(pieces)`` (by default their tuple)."""
+        return self._resolve(self.pieces)
+
     async def _close_source(self) -> None:
-        aclose = getattr(self._source, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await aclose(self._source)
+
+    # Production -----------------------------------------------------------------------
 
     async def piece(self, index: int) -> P:
         """The piece at ``index``, producing pieces up to it if need be.
 
-        Raises ``StopAsyncIteration`` past the end, and the producer's error at its position.
+        Raises:
+            StopAsyncIteration: past the end.
+            BaseException: the producer's own error, at its position.
         """
-        if index >= len(self._items):
-            await self._reach(index)
-        return self._present(index)
-
-    async def _reach(self, index: int) -> None:
-        """Produce pieces (or wait for the consumer producing them) until ``index`` exists."""
-        while index >= len(self._items):
+        items = self._items
+        while True:
+            if index < len(items):
+                return self._present(index)
             if self._finished:
                 if self._error is not None:
                     raise self._error
+                if index < len(items) + self._tail():
+                    return self._present(index)
                 raise StopAsyncIteration
-            if self._pulling:
+            if self._pulling:  # another consumer is producing: wait for its item
                 if self._arrived is None:
                     self._arrived = anyio.Event()
                 await self._arrived.wait()
                 continue
             self._pulling = True
             try:
-                self._items.append(await self._produce())
+                items.append(await self._produce())
             except StopAsyncIteration:
                 await self._finish(None)
             except anyio.get_cancelled_exc_class():
@@ -112,17 +124,15 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         # from the consumer's own cancel scope, not from a new one.
         await self._close_source()
 
-    # Consumption -----------------------------------------------------------------------
+    # Consumption ----------------------------------------------------------------------
 
     def __aiter__(self) -> Self:
         return self
 
     async def __anext__(self) -> P:
-        index = self._position
-        if index >= len(self._items):
-            await self._reach(index)
-        self._position = index + 1
-        return self._present(index)
+        piece = await self.piece(self._position)
+        self._position += 1
+        return piece
 
     def replay(self) -> AsyncIterator[P]:
         """A new iterator over every piece, from the first, independent of other consumers."""
@@ -131,35 +141,27 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     @property
     def pieces(self) -> Sequence[P]:
         """The pieces produced so far."""
-        return tuple(self._present(index) for index in range(len(self._items)))
-
-    @property
-    def finished(self) -> bool:
-        """Whether the producer has ended, by finishing, failing or being closed."""
-        return self._finished
+        count = len(self._items) + (self._tail() if self._finished and not self._error else 0)
+        return tuple(self._present(index) for index in range(count))
 
     async def result(self) -> W:
-        """The whole value: every piece is produced, then assembled into one value."""
+        """The whole value: every piece is produced, then assembled into one value.
+
+        Raises:
+            BaseException: the producer's error, if it failed.
+        """
         if self._whole is None:
-            await self._drain()
+            with contextlib.suppress(StopAsyncIteration):
+                await self.piece(sys.maxsize)
             self._whole = (await self._assemble(),)
         return self._whole[0]
-
-    async def _assemble(self) -> W:
-        """The whole value from every piece: ``resolve(pieces)`` (by default their tuple)."""
-        return self._resolve(self.pieces)
-
-    async def _drain(self) -> None:
-        """Produce every piece (raising the producer's error, if any)."""
-        with contextlib.suppress(StopAsyncIteration):
-            await self._reach(sys.maxsize)
 
     def __await__(self) -> Generator[Any, None, W]:
         return self.result().__await__()
 
     async def aclose(self) -> None:
         """Stop the producer (and everything upstream of it); later reads past the pieces
-        produced so far raise :class:`StreamClosedError`."""
+        produced so far raise :class:`agentcat.StreamClosedError`."""
         if not self._finished:
             await self._finish(StreamClosedError(f"{self!r} was closed before its end"))
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import collections.abc
 import functools
+import re
 import types
 import typing
 from typing import Any, TypeVar
 
-__all__ = ["compatible", "format_annotation", "hints_of"]
+from agentcat.errors import CompositionError
+
+__all__ = ["check_compatible", "compatible", "format_annotation", "hints_of"]
 
 _CALLABLE: object = collections.abc.Callable
 _PROMOTED: dict[type, tuple[type, ...]] = {float: (int,), complex: (int, float)}
@@ -88,13 +91,33 @@ def _is_union(annotation: object) -> bool:
     return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
+def check_compatible(left: str, produced: object, right: str, expected: object) -> None:
+    """Check that the output of ``left`` (an operand of ``>>``, as written), annotated
+    ``produced``, may be the input of ``right``, annotated ``expected``.
+
+    Raises:
+        CompositionError: the annotations certainly disagree; the message names both operands
+            and both types.
+    """
+    if not compatible(produced, expected):
+        raise CompositionError(
+            f"cannot compose {left} >> {right}: {left} produces "
+            f"{format_annotation(produced)}, but {right} expects {format_annotation(expected)}"
+        )
+
+
+_MODULES = re.compile(r"\b(?:typing|collections\.abc|builtins|agentcat(?:\.\w+)*)\.")
+"""Module paths that a message about annotations leaves out (``agentcat.chunks.ChunkStream``
+reads ``ChunkStream``)."""
+
+
 def format_annotation(annotation: object) -> str:
     """A short readable spelling of an annotation for error messages."""
     if annotation is None:
         return "an unannotated value"
     if isinstance(annotation, type) and not typing.get_args(annotation):
         return annotation.__qualname__
-    return repr(annotation).replace("typing.", "").replace("collections.abc.", "")
+    return _MODULES.sub("", repr(annotation))
 
 
 @functools.lru_cache(maxsize=4096)

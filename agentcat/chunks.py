@@ -1,0 +1,212 @@
+"""Chunks and the one stream of them: `Chunk[T]` and `ChunkStream[T]`, what a streaming agent
+returns and a message's tokens are."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Generic
+
+from attrs import field, frozen
+from typing_extensions import TypeVar
+
+from agentcat._promise import StreamedPromise
+from agentcat._runtime import Ending, Run, deltas
+from agentcat.errors import MonoidError
+from agentcat.monoids import Monoid, monoid_of
+
+__all__ = ["Chunk", "ChunkStream"]
+
+T = TypeVar("T")
+W = TypeVar("W", default=T)
+
+
+class _Accumulation(Generic[T]):
+    """The deltas of one stream (the stream's own list, not a copy), from which its chunks read
+    their prefix lazily: the accumulated value is built only when asked for."""
+
+    __slots__ = ("_last", "monoid", "parts")
+
+    def __init__(self, parts: list[T], monoid: Monoid[T]) -> None:
+        self.parts = parts
+        self.monoid = monoid
+        self._last: tuple[int, T] | None = None
+
+    def prefix(self, count: int) -> T:
+        """The accumulation of the first ``count`` deltas (the latest one asked for is kept, so
+        reading every chunk's ``accumulated`` in order costs one ``combine`` each)."""
+        last = self._last
+        if last is not None and last[0] == count:
+            return last[1]
+        if last is not None and last[0] == count - 1:
+            value = self.monoid.combine(last[1], self.parts[count - 1])
+        else:
+            value = self.monoid.concat(self.parts[:count])
+        self._last = (count, value)
+        return value
+
+
+@frozen(eq=False)
+class Chunk(Generic[T]):
+    """One step of a stream: ``delta`` is what it adds, ``accumulated`` what the stream adds up
+    to so far, ``done`` marks the one last chunk.
+
+    ``index`` (the position in the stream) is metadata: equality and hashing look only at
+    ``delta``, ``accumulated`` and ``done``, which is what "equal up to chunk boundaries" needs.
+    """
+
+    delta: T
+    """What this chunk adds to the ones before it."""
+    _accumulated: Any = field(alias="accumulated")
+    done: bool = False
+    """Whether this is the last chunk of its stream (exactly one is)."""
+    index: int = field(default=0, kw_only=True)
+    """The position of the chunk in its stream, from 0."""
+
+    @property
+    def accumulated(self) -> T:
+        """The combination of every delta up to and including this one.
+
+        Built when read, from the stream's deltas: reading it at every chunk of a long stream
+        builds every prefix, which for text copies each prefix once (quadratic in the length).
+        A view that shows text as it arrives should append ``delta``s instead.
+        """
+        value = self._accumulated
+        if type(value) is _Accumulation:
+            return value.prefix(self.index + 1 if not self.done else len(value.parts))  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]
+
+    def _key(self) -> tuple[Any, Any, bool]:
+        return (self.delta, self.accumulated, self.done)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Chunk):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Chunk(delta={self.delta!r}, accumulated={self.accumulated!r}, done={self.done})"
+
+
+class ChunkStream(StreamedPromise[Chunk[T], W]):
+    """The chunks of one streamed value: an ``AsyncIterator[Chunk[T]]`` that is also a promise.
+
+    Every chunk but the last carries one non-empty delta with ``done=False``; the last has
+    ``done=True`` and an empty delta, unless the source knew its one delta was the last (a
+    lifted plain agent gives exactly one chunk, ``done=True``). An empty stream is that one
+    terminal chunk. :attr:`accumulated` is what has arrived so far, also after an error, and
+    ``await stream`` is the whole value: the accumulated value of every delta (a subclass may
+    resolve it to another type ``W``, as :class:`agentcat.MessagePromise` resolves its text to a
+    :class:`agentcat.Message`).
+
+    The stream keeps each delta once (for replay, for the whole value and for ``accumulated``)
+    and builds each chunk when it is read, so a long stream holds no per-token objects beyond its
+    deltas. ``monoid`` says how the deltas add up; without one, the first delta's type tells.
+    ``name`` is what the stream is of (an agent, say), shown only when the stream is shown.
+
+    Raises (when read):
+        MonoidError: the stream produced no delta and its type is unknown, so its empty value
+            is too.
+    """
+
+    def __init__(
+        self,
+        deltas: AsyncIterator[T],
+        monoid: Monoid[T] | None = None,
+        *,
+        name: object = "stream",
+    ) -> None:
+        super().__init__(deltas)
+        self._name = name
+        self._monoid = monoid
+        self._run: Run | None = None
+        self._accumulation: _Accumulation[T] | None = None
+        self._ending = deltas if isinstance(deltas, Ending) else None
+        self._single = False
+
+    @classmethod
+    def of(cls, items: Iterable[T], monoid: Monoid[T] | None = None) -> ChunkStream[T]:
+        """The stream of deltas known already: ``ChunkStream.of(["Hel", "lo"])``."""
+        listed = list(items)
+        return ChunkStream(deltas(listed), monoid, name=repr(listed))
+
+    @classmethod
+    def _of_run(
+        cls, deltas: AsyncIterator[T], monoid: Monoid[T] | None, run: Run, name: object
+    ) -> ChunkStream[T]:
+        """The stream of a stage's run: closing the stream closes every iterator of the run."""
+        stream = ChunkStream(deltas, monoid, name=name)
+        stream._run = run
+        return stream
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._name!s}>"
+
+    @property
+    def monoid(self) -> Monoid[T] | None:
+        """How the deltas add up: the one given, else the one found from the first delta (or
+        ``None`` while no delta has told)."""
+        if self._accumulation is not None:
+            return self._accumulation.monoid
+        return self._monoid
+
+    async def _produce(self) -> T:
+        if self._single:
+            raise StopAsyncIteration
+        source: AsyncIterator[T] = self._source
+        while True:  # empty deltas say nothing: they are dropped
+            delta = await anext(source)
+            if delta or not self._accumulate(delta).monoid.is_empty(delta):
+                break
+        if not self._items and self._ending is not None and self._ending.ended:
+            self._single = True  # the one delta, final at once: nothing follows it
+        elif self._accumulation is None:
+            self._accumulate(delta)
+        return delta
+
+    def _accumulate(self, first: T) -> _Accumulation[T]:
+        accumulation = self._accumulation
+        if accumulation is None:
+            accumulation = _Accumulation(self._items, self._monoid or monoid_of(first))
+            self._accumulation = accumulation
+        return accumulation
+
+    def _tail(self) -> int:
+        return 0 if self._single else 1
+
+    def _present(self, index: int) -> Chunk[T]:
+        items = self._items
+        if self._single:
+            return Chunk(items[0], items[0], True, index=0)
+        if index < len(items):
+            return Chunk(items[index], self._accumulation, False, index=index)
+        totals = self._accumulation or _Accumulation(items, self._require_monoid())
+        return Chunk(totals.monoid.empty(), totals, True, index=index)
+
+    def _require_monoid(self) -> Monoid[T]:
+        if self._monoid is None:
+            raise MonoidError(
+                f"{self._name!s} produced no delta and its type is unknown, so its empty value "
+                "is too: annotate it or pass monoid="
+            )
+        return self._monoid
+
+    async def _assemble(self) -> W:
+        return self.accumulated  # type: ignore[return-value]  # W is T unless a subclass resolves
+
+    async def _close_source(self) -> None:
+        if self._run is not None:
+            await self._run.aclose()
+        else:
+            await super()._close_source()
+
+    @property
+    def accumulated(self) -> T:
+        """The value accumulated from the deltas produced so far (after an error too)."""
+        if self._single:
+            return self._items[0]  # type: ignore[no-any-return]
+        if self._accumulation is not None:
+            return self._accumulation.prefix(len(self._items))
+        return self._require_monoid().empty()

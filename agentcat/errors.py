@@ -1,0 +1,67 @@
+"""Every error agentcat raises, under one base, :class:`AgentcatError`.
+
+Each one also subclasses the built-in exception a caller would already catch for that kind of
+mistake, so ``except TypeError`` around a composition keeps working, and ``except
+agentcat.AgentcatError`` catches everything agentcat itself raises. Failures of your own agents
+are never wrapped into these: they surface as they are (a stream adds its position to them only
+through :class:`StreamingError`, when they happen after output was passed on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AgentcatError",
+    "CompositionError",
+    "MonoidError",
+    "StreamClosedError",
+    "StreamingError",
+]
+
+
+class AgentcatError(Exception):
+    """The base of every error agentcat raises."""
+
+
+class CompositionError(AgentcatError, TypeError):
+    """Agents that cannot be combined: ``f >> g`` where ``f``'s output cannot be ``g``'s input,
+    or an operand of ``>>``, ``&``, ``*`` or a resilience combinator that is not an agent.
+
+    Raised when the expression is built, not when it runs; the message names both sides and
+    both types.
+    """
+
+
+class MonoidError(AgentcatError, TypeError):
+    """No monoid is known for a type, so its deltas cannot be accumulated."""
+
+
+class StreamClosedError(AgentcatError, RuntimeError):
+    """The stream was closed, or its producer cancelled, before it had produced everything."""
+
+
+class StreamingError(AgentcatError):
+    """A stream failed after it had passed deltas on, so it could not be retried or replaced
+    without repeating them.
+
+    ``partial`` is the value accumulated from the deltas it had produced; ``recoverable`` tells
+    whether an attempt or alternative was left that would have taken over before the first delta,
+    so a caller may restart the whole stream. The original failure is ``__cause__``.
+
+    It does not subclass a built-in error: the failure underneath may be of any type, and only
+    ``__cause__`` says which.
+    """
+
+    def __init__(self, message: str, *, partial: Any, recoverable: bool) -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.recoverable = recoverable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only fields: pickling must call the constructor with them by name.
+        return (_streaming_error, (str(self), self.partial, self.recoverable), self.__dict__)
+
+
+def _streaming_error(message: str, partial: Any, recoverable: bool) -> StreamingError:
+    return StreamingError(message, partial=partial, recoverable=recoverable)

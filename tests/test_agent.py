@@ -1,0 +1,74 @@
+"""Agents (``agentcat.agent``): ``agent()``, ``Id``, what an agent says of itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agentcat import Agent, CompositionError, Id, agent
+from agentcat.agent import FunctionAgent, Identity
+
+pytestmark = pytest.mark.anyio
+
+
+@agent
+def shout(text: str) -> str:
+    return text.upper()
+
+
+@agent
+async def later(text: str) -> int:
+    return len(text)
+
+
+async def test_agent_makes_an_agent_of_a_plain_or_async_function() -> None:
+    assert isinstance(shout, FunctionAgent)
+    assert await shout.invoke("a") == "A"
+    assert await later.invoke("abc") == 3
+
+
+def test_an_agent_says_its_name_and_types() -> None:
+    assert (shout.name, shout.input_type, shout.output_type) == ("shout", str, str)
+    assert (later.name, later.input_type, later.output_type) == ("later", str, int)
+    assert repr(shout) == "shout"
+
+
+def test_a_lambda_is_an_agent_without_types() -> None:
+    double: Agent[Any, Any] = agent(lambda x: x * 2)
+    assert (double.input_type, double.output_type) == (None, None)
+    assert double.name == "<lambda>"
+
+
+def test_agent_takes_a_function() -> None:
+    with pytest.raises(CompositionError, match="takes a function of one argument, not 3"):
+        agent(3)  # type: ignore[call-overload]
+
+
+async def test_id_is_the_identity_and_the_only_one() -> None:
+    assert isinstance(Id, Identity)
+    assert await Id.invoke(x := object()) is x
+    assert repr(Id) == "Id"
+    with pytest.raises(TypeError, match=r"agentcat\.Id"):
+        Identity()
+
+
+def test_a_function_agent_is_built_by_agent_only() -> None:
+    with pytest.raises(TypeError, match="write @agent"):
+        FunctionAgent(len)
+
+
+class Shorten(Agent[int, str]):
+    """A subclass: the documented way to write an agent with state."""
+
+    async def invoke(self, value: int, /) -> str:
+        return "x" * value
+
+
+async def test_a_subclass_is_an_agent_with_every_operator() -> None:
+    shorten = Shorten()
+    assert await (shorten >> shout).invoke(2) == "XX"
+    assert await (shorten & shorten).invoke(1) == ("x", "x")
+    assert await (shorten * shout).invoke((1, "a")) == ("x", "A")
+    assert await shorten.with_retry(2).invoke(3) == "xxx"
+    assert repr(shorten >> shout) == "Shorten >> shout"

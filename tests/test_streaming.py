@@ -1,0 +1,160 @@
+"""Streaming agents and the functor ``lift`` (``agentcat.streaming``): laws S0-S2 over arbitrary
+chunkings, the lifted view of plain agents and of combinators, and what a stage tells about its
+deltas.
+
+``chunked(plan)`` is the streaming identity that cuts its input the way ``plan`` says, so
+``lift(f) >> chunked(c)`` is ``S_c(f)``: ``f`` lifted under the chunking policy ``c``. Every
+stream a test produces is also checked for well-formedness. The extremes are pinned: the empty
+text, one chunk, one code point per chunk, non-ASCII text and white-space-only deltas.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+
+import pytest
+from agentcat_laws import ChunkPlan, Op, Program, chunk_plans, programs
+from agentcat_laws.strategies import EACH, WHOLE
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agentcat import (
+    STR,
+    Chunk,
+    CompositionError,
+    StreamingAgent,
+    agent,
+    forward,
+    lift,
+    streaming,
+    transducer,
+)
+from agentcat.monoids import INFERRED, LAST
+from agentcat.streaming import Lifted
+from tests.streams import Tokens, accumulate, chunked, pinned
+
+pytestmark = pytest.mark.anyio
+
+TEXT = st.text(max_size=12)
+
+
+REVERSE_THEN_APPEND = Program((Op("reverse"), Op("append", "é")))
+
+
+@functools.partial(pinned, f=REVERSE_THEN_APPEND)
+@given(f=programs(), x=TEXT, c=chunk_plans())
+async def test_s0_soundness(f: Program, x: str, c: ChunkPlan) -> None:
+    """q ∘ S_c(f) ≡ f for every chunking policy c."""
+    assert await accumulate(lift(f) >> chunked(c), x) == await f.invoke(x)
+
+
+@pinned
+@given(x=TEXT, c=chunk_plans())
+async def test_s1_identity(x: str, c: ChunkPlan) -> None:
+    """q ∘ S_c(Id) ≡ Id."""
+    assert await accumulate(chunked(c), x) == x
+
+
+@functools.partial(pinned, f=REVERSE_THEN_APPEND, g=REVERSE_THEN_APPEND, c2=EACH, c3=WHOLE)
+@given(f=programs(), g=programs(), x=TEXT, c=chunk_plans(), c2=chunk_plans(), c3=chunk_plans())
+async def test_s2_composition(
+    f: Program, g: Program, x: str, c: ChunkPlan, c2: ChunkPlan, c3: ChunkPlan
+) -> None:
+    """q ∘ S_c1(f >> g) ≡ q ∘ (S_c2(f) >=> S_c3(g)), the chunkings drawn independently."""
+    left = lift(f >> g) >> chunked(c)
+    right = (lift(f) >> chunked(c2)) >> (lift(g) >> chunked(c3))
+    assert await accumulate(left, x) == await accumulate(right, x)
+
+
+WORDS = ["The ", "cat ", "sat ", "on ", "the ", "mat."]
+
+
+@transducer
+async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for delta in deltas:
+        yield delta.upper()
+
+
+async def test_a_lifted_plain_agent_gives_exactly_one_final_chunk() -> None:
+    @agent
+    def count(text: str) -> int:
+        return len(text.split())
+
+    chunks = [chunk async for chunk in lift(count).stream("a b c")]
+    assert chunks == [Chunk(3, 3, True)]
+
+
+def test_the_monoid_of_a_text_stream_is_known_statically() -> None:
+    stage: StreamingAgent[str, str] = Tokens(WORDS) >> shout
+    assert stage.monoid is STR
+
+
+async def test_an_agent_returning_an_async_iterator_is_lifted_a_delta_per_item() -> None:
+    @agent
+    async def spell(word: str) -> AsyncIterator[str]:
+        for letter in word:
+            yield letter
+
+    chunks = [chunk async for chunk in lift(spell).stream("abc")]
+    assert [chunk.delta for chunk in chunks] == ["a", "b", "c", ""]
+    assert lift(spell).element_type is str
+
+
+async def test_lift_of_a_streaming_agent_is_the_agent() -> None:
+    model = Tokens(WORDS)
+    assert lift(model) is model
+    assert lift(lift(forward)) is forward
+
+
+async def test_lift_takes_a_monoid_for_what_the_types_do_not_tell() -> None:
+    @agent
+    def latest(text: str):  # type: ignore[no-untyped-def]
+        return text
+
+    assert lift(latest).monoid is INFERRED
+    relifted = lift(lift(latest), monoid=LAST)
+    assert relifted.monoid is LAST
+    assert await relifted.stream("x") == "x"
+    with pytest.raises(CompositionError, match="own monoid"):
+        lift(forward, monoid=STR)
+
+
+def test_lift_and_streaming_take_agents_and_functions_only() -> None:
+    with pytest.raises(CompositionError, match="@agent"):
+        lift(len)  # type: ignore[call-overload]
+    with pytest.raises(CompositionError, match="streaming"):
+        streaming(3)  # type: ignore[arg-type]
+
+
+async def test_a_composite_opens_and_transduces_like_any_streaming_agent() -> None:
+    """What a wrapper calls on the stage it wraps (``open``, ``transduce``) streams the parts'
+    deltas and closes them."""
+    model = Tokens(WORDS)
+    pipeline = model >> shout
+    assert [delta async for delta in pipeline.open("")] == [w.upper() for w in WORDS]
+    assert model.record.finished
+
+    async def fed() -> AsyncIterator[str]:
+        for word in WORDS:
+            yield word
+
+    assert [delta async for delta in (forward >> shout).transduce(fed())] == [
+        w.upper() for w in WORDS
+    ]
+    assert [delta async for delta in lift(agent(str.title)).transduce(fed())] == [
+        "The Cat Sat On The Mat."
+    ]
+
+
+async def test_the_kind_of_a_composite_is_the_kind_of_its_first_stage() -> None:
+    assert not (forward >> shout).needs_whole_input
+    assert (Tokens(WORDS) >> shout).needs_whole_input
+    assert (lift(agent(str.title)) >> shout).needs_whole_input
+    assert not (forward & shout).needs_whole_input
+    assert (forward & lift(agent(str.title))).needs_whole_input is False
+
+
+def test_the_lifted_view_is_built_by_lift_only() -> None:
+    with pytest.raises(TypeError, match="lift"):
+        Lifted(agent(str.title))
