@@ -107,7 +107,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
             except StopAsyncIteration:
                 await self._finish(None)
             except anyio.get_cancelled_exc_class():
-                await self._finish(StreamClosedError(f"{self!r} was cancelled while producing"))
+                await self._finish(StreamClosedError(_Said(self, "was cancelled while producing")))
                 raise
             except BaseException as error:
                 await self._finish(error)
@@ -163,7 +163,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         """Stop the producer (and everything upstream of it); later reads past the pieces
         produced so far raise :class:`agentcat.StreamClosedError`."""
         if not self._finished:
-            await self._finish(StreamClosedError(f"{self!r} was closed before its end"))
+            await self._finish(StreamClosedError(_Said(self, "was closed before its end")))
 
     async def __aenter__(self) -> Self:
         return self
@@ -188,3 +188,18 @@ class _Replay(AsyncIterator[P]):
         piece = await self._promise.piece(self._position)
         self._position += 1
         return piece
+
+
+class _Said:
+    """What happened to a stream, put in words only when someone reads it: the stream's ``repr``
+    renders its whole pipeline, which is no cost to pay every time a stream is closed early."""
+
+    __slots__ = ("_stream", "_what")
+
+    def __init__(self, stream: object, what: str) -> None:
+        self._stream, self._what = stream, what
+
+    def __str__(self) -> str:
+        return f"{self._stream!r} {self._what}"
+
+    __repr__ = __str__

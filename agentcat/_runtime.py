@@ -9,7 +9,6 @@ two places where tasks run (:func:`gather` for plain products, :func:`merge` for
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
@@ -46,21 +45,30 @@ class Run:
     source does not close it, so the run does.
     """
 
-    __slots__ = ("_stack",)
+    __slots__ = ("_closers",)
 
     def __init__(self) -> None:
-        self._stack = contextlib.AsyncExitStack()
+        self._closers: list[Callable[[], Awaitable[object]]] = []
 
     def opened(self, iterator: I) -> I:
         """Record ``iterator`` (if it can be closed) and return it."""
         close = getattr(iterator, "aclose", None)
         if close is not None:
-            self._stack.push_async_callback(close)
+            self._closers.append(close)
         return iterator
 
     async def aclose(self) -> None:
-        """Close every iterator, the last opened first."""
-        await self._stack.aclose()
+        """Close every iterator, the last opened first; every one is closed even when closing
+        one fails, and the first failure is raised after."""
+        closers, self._closers = self._closers, []
+        failure: BaseException | None = None
+        for close in reversed(closers):
+            try:
+                await close()
+            except BaseException as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
 
 async def aclose(iterator: object) -> None:

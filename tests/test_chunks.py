@@ -160,3 +160,22 @@ def test_a_chunk_is_equal_up_to_its_position() -> None:
     assert hash(Chunk("a", "ba", index=1)) == hash(Chunk("a", "ba"))
     assert Chunk("a", "ba") != Chunk("a", "ba", done=True)
     assert repr(Chunk("a", "ba", True)) == "Chunk(delta='a', accumulated='ba', done=True)"
+
+
+async def test_closing_closes_every_producer_even_when_one_fails_to_close() -> None:
+    producer = Tokens(WORDS)
+
+    @transducer
+    async def fails_on_close(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+        try:
+            async for delta in deltas:
+                yield delta
+        finally:
+            raise LookupError("could not close")
+
+    stream = (producer >> fails_on_close >> forward).stream("")
+    await anext(stream)
+    with pytest.raises(LookupError, match="could not close"):
+        await stream.aclose()
+    assert producer.record.closed
+    assert producer.record.running == 0
