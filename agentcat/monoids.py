@@ -144,6 +144,9 @@ class ProductMonoid(Monoid[tuple[Any, ...]]):
         return tuple(delta if i == index else c.empty() for i, c in enumerate(self.components))
 
 
+_EXACT: dict[type, Monoid[Any]] = dict(_BUILT_IN)
+
+
 def monoid_for(annotation: object) -> Monoid[Any] | None:
     """The monoid of an annotated type, or ``None`` when the annotation names none.
 
@@ -151,6 +154,9 @@ def monoid_for(annotation: object) -> Monoid[Any] | None:
         MonoidError: the class sets ``__agentcat_monoid__`` to something that is not a
             :class:`Monoid` (a mistake that would otherwise pass unnoticed).
     """
+    exact = _EXACT.get(annotation) if isinstance(annotation, type) else None
+    if exact is not None:  # the built-in classes themselves (no class attribute can change them)
+        return exact
     origin = typing.get_origin(annotation) or annotation
     if not isinstance(origin, type):
         return None

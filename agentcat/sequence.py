@@ -121,10 +121,14 @@ def _chain(
         else:
             functions = [function]
             monoid = stage.monoid_after(monoid)
-            while index + 1 < len(stages) and stages[index + 1]._delta_function is not None:
+            while index + 1 < len(stages):
+                following = stages[index + 1]
+                function = following._delta_function
+                if function is None:
+                    break
+                functions.append(function)
+                monoid = following.monoid_after(monoid)
                 index += 1
-                functions.append(stages[index]._delta_function)  # type: ignore[arg-type]
-                monoid = stages[index].monoid_after(monoid)
             iterator = run.opened(mapped(functions, iterator))
         index += 1
     return iterator
