@@ -30,6 +30,7 @@ from agentcat.errors import (
     MonoidError,
     StreamClosedError,
     StreamingError,
+    StreamScopeError,
 )
 from agentcat.fallible import Fallible, fail
 from agentcat.messenger import Message, MessagePromise, MessageSequencePromise
@@ -90,6 +91,7 @@ __all__ = [
     "CompositionError",
     "MonoidError",
     "StreamClosedError",
+    "StreamScopeError",
     "StreamingError",
     "errors",
     # Structure, for drawing: what agent.describe() returns.

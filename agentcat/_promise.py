@@ -22,17 +22,20 @@ W = TypeVar("W")
 class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     """A promise of a stream, in the MiniAgents sense, but pulled rather than pushed.
 
-    * Iterate it (``async for piece in promise``) to get the pieces as they are produced.
-    * :meth:`replay` gives another, independent iterator that starts from the first piece, so
-      several consumers each see everything; the pieces are kept for them (and for the whole).
-    * ``await promise`` gives the whole value, built from all the pieces.
+    * Iterate it (``async for piece in promise``) to get the pieces as they are produced. Each
+      ``async for`` starts from the first piece, so several consumers, in one task or many,
+      each see everything, in order; the pieces are kept for them (and for the whole).
+      :meth:`replay` gives such an iterator by name; ``anext(promise)`` reads the promise's
+      own one.
+    * ``await promise`` gives the whole value, built from all the pieces. It is settled once:
+      every ``await`` gives the same value, or raises the same error.
     * An error of the producer is raised to every consumer at the position where it happened;
       the pieces before it stay available.
 
     Nothing runs in the background: a piece is produced when a consumer asks for one that has
-    not been produced yet, in that consumer's task. So a slow consumer slows the producer, and
-    closing the promise (``aclose()``, leaving ``async with``) or cancelling the consumer stops
-    the producer at once.
+    not been produced yet, in that consumer's task (others wait for it). So a slow consumer
+    slows the producer, and closing the promise (``aclose()``, leaving ``async with``) or
+    cancelling the consumer stops the producer at once.
 
     A subclass decides what is kept of each piece (:meth:`_produce`), how a kept item is shown
     (:meth:`_present`), what follows the last item (:meth:`_tail`) and what the whole value is
@@ -53,6 +56,8 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         self._arrived: anyio.Event | None = None
         self._position = 0
         self._whole: tuple[W] | None = None
+        self._failure: Exception | None = None
+        self._unscoped: Exception | None = None
 
     # What a subclass refines ----------------------------------------------------------
 
@@ -84,6 +89,8 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
         Raises:
             StopAsyncIteration: past the end.
+            StreamScopeError: producing needs a scope no ``async with`` has opened (a stream
+                that runs tasks); nothing is produced, so the stream can still be read in one.
             BaseException: the producer's own error, at its position.
         """
         items = self._items
@@ -96,6 +103,8 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
                 if index < len(items) + self._tail():
                     return self._present(index)
                 raise StopAsyncIteration
+            if self._unscoped is not None:
+                raise self._unscoped
             if self._pulling:  # another consumer is producing: wait for its item
                 if self._arrived is None:
                     self._arrived = anyio.Event()
@@ -120,14 +129,12 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     async def _finish(self, error: BaseException | None) -> None:
         self._finished = True
         self._error = error
-        # Not shielded: a source may hold a task group across its yields, which must be left
-        # from the consumer's own cancel scope, not from a new one.
         await self._close_source()
 
     # Consumption ----------------------------------------------------------------------
 
-    def __aiter__(self) -> Self:
-        return self
+    def __aiter__(self) -> AsyncIterator[P]:
+        return _Replay(self)
 
     async def __anext__(self) -> P:
         piece = await self.piece(self._position)
@@ -148,13 +155,23 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         """The whole value: every piece is produced, then assembled into one value.
 
         Raises:
-            BaseException: the producer's error, if it failed.
+            BaseException: the producer's error, or the assembly's, the same one every time.
         """
-        if self._whole is None:
-            with contextlib.suppress(StopAsyncIteration):
-                await self.piece(sys.maxsize)
-            self._whole = (await self._assemble(),)
+        if self._whole is None and self._failure is None:
+            await self._drain()
+            try:
+                self._whole = (await self._assemble(),)
+            except Exception as error:
+                self._failure = error
+        if self._failure is not None:
+            raise self._failure
+        assert self._whole is not None
         return self._whole[0]
+
+    async def _drain(self) -> None:
+        """Produce every piece (raising the producer's error, if any)."""
+        with contextlib.suppress(StopAsyncIteration):
+            await self.piece(sys.maxsize)
 
     def __await__(self) -> Generator[Any, None, W]:
         return self.result().__await__()

@@ -4,24 +4,31 @@ A streaming pipeline is, inside, plain chained async iterators of deltas, pulled
 consumer's task, so a stage that forwards costs one generator hop per token and nothing else.
 What this module adds to that is small: a :class:`Run` that closes every iterator of one stream
 (downstream first), a source that knows its one delta was its last (:class:`Ending`), and the
-two places where tasks run (:func:`gather` for plain products, :func:`merge` for streaming ones).
+two places where tasks run (:func:`gather` for plain products, :class:`Branches` for streaming
+ones).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
-from anyio.streams.memory import MemoryObjectSendStream
+import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from agentcat.errors import MonoidError
+from agentcat.errors import MonoidError, StreamScopeError
 from agentcat.monoids import Monoid, monoid_of
 
 __all__ = [
+    "HOST",
+    "Branches",
     "Ending",
+    "Job",
     "Once",
+    "Prepare",
     "Run",
     "Starter",
     "accumulate",
@@ -30,7 +37,6 @@ __all__ = [
     "gather",
     "given",
     "mapped",
-    "merge",
 ]
 
 T = TypeVar("T")
@@ -42,13 +48,15 @@ class Run:
     cancelled: downstream first, so that each producer hears that its consumer is gone.
 
     Every stage registers what it opens (:meth:`opened`); a generator that stops reading its
-    source does not close it, so the run does.
+    source does not close it, so the run does. ``host`` is the task group that stages which
+    run tasks start them in (:class:`Branches`); ``None`` until a scope provides one.
     """
 
-    __slots__ = ("_closers",)
+    __slots__ = ("_closers", "host")
 
-    def __init__(self) -> None:
+    def __init__(self, host: anyio.abc.TaskGroup | None = None) -> None:
         self._closers: list[Callable[[], Awaitable[object]]] = []
+        self.host = host
 
     def opened(self, iterator: I) -> I:
         """Record ``iterator`` (if it can be closed) and return it."""
@@ -159,61 +167,147 @@ async def gather(jobs: Sequence[Callable[[], Awaitable[Any]]]) -> list[Any]:
 
 
 Starter = Callable[[Run], AsyncIterator[Any]]
-"""Opens one producer of a merge, recording the iterators it makes in the run it is given."""
+"""Opens one producer of :class:`Branches`, recording the iterators it makes in its run."""
+
+Job = Callable[[], Awaitable[None]]
+"""A job that runs beside the producers of :class:`Branches` (a distributor of their input)."""
+
+Prepare = Callable[[], tuple[Sequence[Starter], Sequence[Job], Sequence[Any]]]
+"""Makes, when the branches start, their producers, their jobs and the channels to close."""
+
+HOST: contextvars.ContextVar[anyio.abc.TaskGroup | None] = contextvars.ContextVar(
+    "agentcat_host", default=None
+)
+"""The task group the current task reads streams in (set inside ``async with stream:`` and in
+every producer task of :class:`Branches`), for stages opened through the public ``open``."""
 
 
-async def merge(
-    starters: Sequence[Starter],
-    tag: Callable[[int, Any], T],
-    background: Sequence[Callable[[], Awaitable[None]]] = (),
-) -> AsyncGenerator[T, None]:
-    """Yield ``tag(index, piece)`` for the pieces of every producer, in the order they arrive.
+class Branches(AsyncIterator[T]):
+    """The pieces of several producers that run at once, ``tag(index, piece)``, in the order
+    they arrive.
 
-    Each producer runs in its own task of a task group that lives exactly as long as this
-    generator, and hands its pieces over one at a time (no buffer: a slow consumer slows every
-    producer). ``background`` jobs (a distributor of shared input, say) run alongside. The
-    first failure cancels the rest and is raised unchanged; closing the generator, or
-    cancelling its consumer, cancels every producer.
+    The producers run in tasks of a task group that a *host task* holds, started in the run's
+    host (the task group of ``async with stream:``), never in the reader's own task: so this
+    iterator holds no cancel scope across its reads, and whoever reads it, in whatever task,
+    only waits on a channel. Each producer hands its pieces over one at a time (no buffer: a
+    slow reader slows every producer). The first failure cancels the rest and is raised
+    unchanged when the pieces before it are read; several failures on their own are raised
+    together. Closing the iterator cancels every producer and waits until they have stopped.
     """
-    send, receive = anyio.create_memory_object_stream[tuple[int, Any]]()
-    failures: list[Exception] = []
 
-    async def guarded(job: Callable[[], Awaitable[None]]) -> None:
+    __slots__ = (
+        "_failures",
+        "_prepare",
+        "_receive",
+        "_run",
+        "_scope",
+        "_stopped",
+        "_tag",
+    )
+
+    def __init__(self, prepare: Prepare, tag: Callable[[int, Any], T], run: Run) -> None:
+        self._prepare, self._tag, self._run = prepare, tag, run
+        self._receive: MemoryObjectReceiveStream[tuple[int, Any]] | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._stopped = anyio.Event()
+        self._failures: list[Exception] = []
+
+    async def __anext__(self) -> T:
+        receive = self._receive
+        if receive is None:
+            receive = self._start()
+        try:
+            index, piece = await receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            with anyio.CancelScope(shield=True):  # the producers have ended: let the host end
+                await self._stopped.wait()
+            _raise(self._failures)
+            raise StopAsyncIteration from None
+        return self._tag(index, piece)
+
+    def _start(self) -> MemoryObjectReceiveStream[tuple[int, Any]]:
+        host = self._run.host
+        if host is None:
+            raise StreamScopeError(
+                "branches that run in tasks were read outside a scope that owns them: read "
+                "the stream inside `async with stream:`"
+            )
+        send, receive = anyio.create_memory_object_stream[tuple[int, Any]]()
+        self._receive, self._scope = receive, anyio.CancelScope()
+        host.start_soon(self._host, send)
+        return receive
+
+    async def _host(self, send: MemoryObjectSendStream[tuple[int, Any]]) -> None:
+        assert self._scope is not None
+        starters, jobs, channels = self._prepare()
+        try:
+            with self._scope, send:
+                async with anyio.create_task_group() as group:
+                    HOST.set(group)
+                    for job in jobs:
+                        group.start_soon(self._guarded, group, job)
+                    pumps = _Countdown(len(starters), group.cancel_scope)
+                    for index, start in enumerate(starters):
+                        pump = functools.partial(_pump, index, start, send.clone(), group)
+                        group.start_soon(self._guarded, group, pumps.counting(pump))
+        finally:
+            for channel in channels:
+                channel.close()
+            self._stopped.set()
+
+    async def _guarded(self, group: anyio.abc.TaskGroup, job: Job) -> None:
         try:
             await job()
         except Exception as error:
-            failures.append(error)
+            self._failures.append(error)
             group.cancel_scope.cancel()
 
-    async def pump(
-        index: int, start: Starter, out: MemoryObjectSendStream[tuple[int, Any]]
-    ) -> None:
-        run = Run()
-        try:
-            async with out:
-                async for piece in start(run):
-                    await out.send((index, piece))
-        finally:
+    async def aclose(self) -> None:
+        """Cancel every producer, and return once they have all stopped."""
+        if self._scope is not None:
+            self._scope.cancel()
             with anyio.CancelScope(shield=True):
-                await run.aclose()
+                await self._stopped.wait()
+        if self._receive is not None:
+            self._receive.close()
 
-    closed = False
-    async with anyio.create_task_group() as group:
-        for job in background:
-            group.start_soon(guarded, job)
-        for index, start in enumerate(starters):
-            group.start_soon(guarded, functools.partial(pump, index, start, send.clone()))
-        send.close()
-        async with receive:
-            async for index, piece in receive:
-                try:
-                    yield tag(index, piece)
-                except GeneratorExit:  # closed by the consumer: stop the producers, then end
-                    closed = True
-                    group.cancel_scope.cancel()
-                    break
-    if not closed:
-        _raise(failures)
+
+async def _pump(
+    index: int,
+    start: Starter,
+    out: MemoryObjectSendStream[tuple[int, Any]],
+    host: anyio.abc.TaskGroup,
+) -> None:
+    """Run one producer in its own task, handing its pieces over tagged with ``index``."""
+    run = Run(host)
+    try:
+        async with out:
+            async for piece in start(run):
+                await out.send((index, piece))
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run.aclose()
+
+
+class _Countdown:
+    """Cancels ``scope`` once ``count`` producers have ended: the jobs beside them (the
+    distributor of their input) have nothing left to do."""
+
+    __slots__ = ("_count", "_scope")
+
+    def __init__(self, count: int, scope: anyio.CancelScope) -> None:
+        self._count, self._scope = count, scope
+
+    def counting(self, producer: Job) -> Job:
+        async def counted() -> None:
+            try:
+                await producer()
+            finally:
+                self._count -= 1
+                if not self._count:
+                    self._scope.cancel()
+
+        return counted
 
 
 def _raise(failures: list[Exception]) -> None:

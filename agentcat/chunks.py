@@ -3,15 +3,19 @@ returns and a message's tokens are."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Generic
+from types import TracebackType
+from typing import Any, Generic, Self
 
+import anyio
+import anyio.abc
 from attrs import field, frozen
 from typing_extensions import TypeVar
 
 from agentcat._promise import StreamedPromise
-from agentcat._runtime import Ending, Run, deltas
-from agentcat.errors import MonoidError
+from agentcat._runtime import HOST, Ending, Run, deltas
+from agentcat.errors import MonoidError, StreamScopeError
 from agentcat.monoids import Monoid, monoid_of
 
 __all__ = ["Chunk", "ChunkStream"]
@@ -125,6 +129,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         self._accumulation: _Accumulation[T] | None = None
         self._ending = deltas if isinstance(deltas, Ending) else None
         self._single = False
+        self._scope: _Scope | None = None
 
     @classmethod
     def of(cls, items: Iterable[T], monoid: Monoid[T] | None = None) -> ChunkStream[T]:
@@ -134,11 +139,20 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
 
     @classmethod
     def _of_run(
-        cls, deltas: AsyncIterator[T], monoid: Monoid[T] | None, run: Run, name: object
+        cls,
+        deltas: AsyncIterator[T],
+        monoid: Monoid[T] | None,
+        run: Run,
+        name: object,
+        hosted: bool,
     ) -> ChunkStream[T]:
-        """The stream of a stage's run: closing the stream closes every iterator of the run."""
+        """The stream of a stage's run: closing the stream closes every iterator of the run.
+        A ``hosted`` run starts tasks (a fan-out's branches), in the task group that ``async
+        with stream:`` opens; until then, reading it is a :class:`StreamScopeError`."""
         stream = ChunkStream(deltas, monoid, name=name)
         stream._run = run
+        if hosted:
+            stream._unscoped = StreamScopeError(_Unscoped(stream))
         return stream
 
     def __repr__(self) -> str:
@@ -202,6 +216,51 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         else:
             await super()._close_source()
 
+    # A stream that runs tasks is read inside the scope of `async with`, which owns them ------
+
+    async def __aenter__(self) -> Self:
+        scope = self._scope
+        if scope is None and self._unscoped is not None and not self._finished:
+            assert self._run is not None
+            group = anyio.create_task_group()
+            await group.__aenter__()
+            self._scope = _Scope(group, anyio.get_current_task().id, HOST.set(group))
+            self._run.host = group
+            self._unscoped = None
+        elif scope is not None and scope.owner == anyio.get_current_task().id:
+            scope.depth += 1
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        scope = self._scope
+        if scope is None:
+            await self.aclose()
+            return
+        if scope.owner != anyio.get_current_task().id or scope.left:
+            return  # inside the scope of another `async with`, whose owner closes the stream
+        if scope.depth:
+            scope.depth -= 1
+            return
+        scope.left = True
+        try:
+            await self.aclose()  # stops every task the stream started, and waits for them
+        finally:
+            HOST.reset(scope.token)
+            # Left with no exception: the tasks have stopped, and the reader's own exception
+            # must come out as it is, not wrapped in the group's.
+            await scope.group.__aexit__(None, None, None)
+
+    async def result(self) -> W:
+        if self._unscoped is not None and not self._finished:
+            async with self:  # host the tasks for as long as the whole value takes
+                return await super().result()
+        return await super().result()
+
     @property
     def accumulated(self) -> T:
         """The value accumulated from the deltas produced so far (after an error too)."""
@@ -210,3 +269,37 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         if self._accumulation is not None:
             return self._accumulation.prefix(len(self._items))
         return self._require_monoid().empty()
+
+
+class _Scope:
+    """The ``async with`` that holds a stream which runs tasks: its task group, the task that
+    entered it (only that task's way out closes the stream), and how deeply it re-entered."""
+
+    __slots__ = ("depth", "group", "left", "owner", "token")
+
+    def __init__(
+        self,
+        group: anyio.abc.TaskGroup,
+        owner: int,
+        token: contextvars.Token[anyio.abc.TaskGroup | None],
+    ) -> None:
+        self.group, self.owner, self.token = group, owner, token
+        self.depth = 0
+        self.left = False
+
+
+class _Unscoped:
+    """The message of reading a stream that runs tasks outside ``async with``, rendered (with
+    the stream's pipeline) only if someone reads it."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def __str__(self) -> str:
+        return (
+            f"{self._stream!r} runs tasks (a fan-out or a parallel product), which need a scope "
+            "that owns them: read it inside `async with stream:`, or `await stream` for the "
+            "whole value"
+        )

@@ -16,6 +16,7 @@ __all__ = [
     "CompositionError",
     "MonoidError",
     "StreamClosedError",
+    "StreamScopeError",
     "StreamingError",
 ]
 
@@ -39,6 +40,15 @@ class MonoidError(AgentcatError, TypeError):
 
 class StreamClosedError(AgentcatError, RuntimeError):
     """The stream was closed, or its producer cancelled, before it had produced everything."""
+
+
+class StreamScopeError(AgentcatError, RuntimeError):
+    """A stream that runs tasks (a fan-out or a parallel product inside it) was read outside a
+    scope that owns them: read it inside ``async with stream:``, or ``await`` it whole.
+
+    Raised at the first read, before anything runs, so the same stream can still be read
+    properly; a plain ``async for`` over a stream of sequential stages never raises it.
+    """
 
 
 class StreamingError(AgentcatError):

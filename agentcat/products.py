@@ -13,7 +13,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from attrs import frozen
 
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Run, Starter, gather, merge
+from agentcat._runtime import Branches, Run, Starter, gather
 from agentcat._structure import Node
 from agentcat.agent import Agent
 from agentcat.errors import CompositionError
@@ -87,18 +87,24 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
         return self.branches  # type: ignore[return-value]  # `streams`: every branch streams
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
-        starters = [_starting(branch, value) for branch in self._streaming_branches]
-        return run.opened(merge(starters, self._monoid_for_input(value).inject))
+        branches = self._streaming_branches
+        tag = self._monoid_for_input(value).inject
+        return run.opened(Branches(lambda: _started(branches, [value] * len(branches)), tag, run))
 
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
     ) -> AsyncIterator[Any]:
         feeds = [(branch, monoid) for branch in self._streaming_branches]
-        return run.opened(_fed(source, feeds, _to_every(len(feeds)), self._monoid_after(monoid)))
+        product = self._monoid_after(monoid)
+        return run.opened(_fed(source, feeds, _to_every(len(feeds)), product, run))
 
     @property
     def _needs_whole_input(self) -> bool:
         return all(branch.needs_whole_input for branch in self._streaming_branches)
+
+    @property
+    def _runs_tasks(self) -> bool:
+        return True
 
     @property
     def _element_type(self) -> object | None:
@@ -203,8 +209,8 @@ class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstruct
 
     def _open(self, value: tuple[X, W], run: Run, /) -> AsyncIterator[Any]:
         pair = self._pair(value)
-        starters = [_starting(side, item) for side, item in zip(self._sides, pair, strict=True)]
-        return run.opened(merge(starters, self._monoid_for_input(value).inject))
+        tag = self._monoid_for_input(value).inject
+        return run.opened(Branches(lambda: _started(self._sides, pair), tag, run))
 
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
@@ -212,11 +218,16 @@ class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstruct
         if not (isinstance(monoid, ProductMonoid) and len(monoid.components) == 2):
             return super()._feed(source, monoid, run)  # a plain pair: wait for it whole
         feeds = list(zip(self._sides, monoid.components, strict=True))
-        return run.opened(_fed(source, feeds, _by_component(monoid), self._monoid_after(monoid)))
+        product = self._monoid_after(monoid)
+        return run.opened(_fed(source, feeds, _by_component(monoid), product, run))
 
     @property
     def _needs_whole_input(self) -> bool:
         return all(side.needs_whole_input for side in self._sides)
+
+    @property
+    def _runs_tasks(self) -> bool:
+        return True
 
     @property
     def _element_type(self) -> object | None:
@@ -259,35 +270,46 @@ def _product(monoids: Any) -> ProductMonoid:
     return ProductMonoid.of_components([INFERRED if m is None else m for m in monoids])
 
 
+def _started(
+    branches: Sequence[StreamingAgent[Any, Any]], values: Sequence[Any]
+) -> tuple[list[Starter], list[Any], list[Any]]:
+    """Branches opened each on its whole input: one producer each, nothing beside them."""
+    return (
+        [_starting(branch, value) for branch, value in zip(branches, values, strict=True)],
+        [],
+        [],
+    )
+
+
 def _starting(branch: StreamingAgent[Any, Any], value: Any) -> Starter:
     return lambda run: branch._open(value, run)
 
 
-async def _fed(
+def _fed(
     source: AsyncIterator[Any],
     feeds: Sequence[tuple[StreamingAgent[Any, Any], Monoid[Any] | None]],
     route: Route,
     product: ProductMonoid,
-) -> AsyncIterator[Any]:
+    run: Run,
+) -> Branches[Any]:
     """Branches fed from one input stream: a distributor hands each input delta to the branches
     ``route`` names, through one unbuffered channel per branch, and their outputs are merged.
-    The channels exist only while this generator runs, and it closes them all."""
-    with contextlib.ExitStack() as channels:
+    The channels are made when the branches start, and closed when they end."""
+
+    def prepare() -> tuple[list[Starter], list[Any], list[Any]]:
         pairs = [anyio.create_memory_object_stream[Any]() for _ in feeds]
-        for send, receive in pairs:
-            channels.enter_context(send)
-            channels.enter_context(receive)
         starters = [
             _feeding(branch, receive, monoid)
             for (branch, monoid), (_, receive) in zip(feeds, pairs, strict=True)
         ]
+        sends = [send for send, _ in pairs]
 
         async def distribute() -> None:
-            await _distribute(source, [send for send, _ in pairs], route)
+            await _distribute(source, sends, route)
 
-        async with contextlib.aclosing(merge(starters, product.inject, [distribute])) as merged:
-            async for delta in merged:
-                yield delta
+        return starters, [distribute], [end for pair in pairs for end in pair]
+
+    return Branches(prepare, product.inject, run)
 
 
 def _feeding(

@@ -205,6 +205,10 @@ class Fallback(Combinator[In, Out], metaclass=NoPublicConstructor):
     def _element_type(self) -> object | None:
         return self._streaming_alternatives[0].element_type
 
+    @property
+    def _runs_tasks(self) -> bool:
+        return any(a.runs_tasks for a in self._streaming_alternatives)
+
     def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
         """The most specific monoid among the alternatives' (any may be the one that answers):
         the first one known by type, else :data:`INFERRED` if one infers, else ``None``."""
@@ -266,6 +270,10 @@ class Retry(Combinator[In, Out], metaclass=NoPublicConstructor):
     @property
     def _element_type(self) -> object | None:
         return self._streaming_agent.element_type
+
+    @property
+    def _runs_tasks(self) -> bool:
+        return self._streaming_agent.runs_tasks
 
     def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
         return self._streaming_agent.monoid_after(upstream)

@@ -83,6 +83,10 @@ class Pipeline(Combinator[In, Out], metaclass=NoPublicConstructor):
         return self._streaming_stages[0].needs_whole_input
 
     @property
+    def _runs_tasks(self) -> bool:
+        return any(stage.runs_tasks for stage in self._streaming_stages)
+
+    @property
     def _element_type(self) -> object | None:
         return self._streaming_stages[-1].element_type
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 from attrs import field, frozen
 
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Ending, Run, accumulate
+from agentcat._runtime import HOST, Ending, Run, accumulate
 from agentcat._structure import Node
 from agentcat.agent import Agent, FunctionAgent, Identity, declared_arguments
 from agentcat.chunks import ChunkStream
@@ -81,6 +81,14 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         return True
 
     @property
+    def runs_tasks(self) -> bool:
+        """Whether streaming this stage runs tasks (a fan-out or a parallel product inside it),
+        so that its stream is read inside ``async with stream:`` (see
+        :class:`agentcat.StreamScopeError`). A stage whose ``open`` reads such a stream of its
+        own says so here."""
+        return False
+
+    @property
     def element_type(self) -> object | None:
         """The annotation of the output deltas, where it is known: by default what the class
         declares (``class Model(StreamingAgent[str, str])``)."""
@@ -106,8 +114,9 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
     def stream(self, value: In, /) -> ChunkStream[Out]:
         """The output stream for ``value`` (what ``invoke`` returns, without awaiting)."""
         run = Run()
+        deltas = self._open(value, run)
         return ChunkStream._of_run(
-            self._open(value, run), self._monoid_for_input(value), run, name=self
+            deltas, self._monoid_for_input(value), run, self, self.runs_tasks
         )
 
     async def invoke(self, value: In, /) -> ChunkStream[Out]:
@@ -244,7 +253,8 @@ class Combinator(Agent[In, Out]):
         """The accumulated value of the combinator's stream on ``value``."""
         run = Run()
         deltas = self._open(value, run)
-        return await ChunkStream._of_run(deltas, self._monoid_for_input(value), run, name=self)
+        monoid = self._monoid_for_input(value)
+        return await ChunkStream._of_run(deltas, monoid, run, self, self._runs_tasks)
 
     # The wiring of the streaming form, as in `StreamingAgent`; used only when `streams`.
     @abstractmethod
@@ -258,6 +268,10 @@ class Combinator(Agent[In, Out]):
     @property
     def _needs_whole_input(self) -> bool:
         return True
+
+    @property
+    @abstractmethod
+    def _runs_tasks(self) -> bool: ...
 
     @property
     @abstractmethod
@@ -323,6 +337,11 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
         return True if parts is None else parts._needs_whole_input
 
     @property
+    def runs_tasks(self) -> bool:
+        parts = self._streaming_parts
+        return False if parts is None else parts._runs_tasks
+
+    @property
     def monoid(self) -> Monoid[Out]:
         """``monoid=`` if given, else the monoid of the output type, else :data:`INFERRED`."""
         return self.monoid_after(None)
@@ -376,8 +395,9 @@ _ITERATORS = (
 
 async def _running(open: Callable[[Run], AsyncIterator[U]]) -> AsyncIterator[U]:
     """The deltas of ``open(run)`` on a run of their own, closed when they are (for the public
-    ``open`` and ``transduce``, which take no run)."""
-    run = Run()
+    ``open`` and ``transduce``, which take no run). Stages that run tasks start them in the
+    scope the reading task is in (the ``async with`` of the stream being read)."""
+    run = Run(HOST.get())
     try:
         async for delta in open(run):
             yield delta

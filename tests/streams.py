@@ -41,13 +41,15 @@ class Recorder:
 @define(eq=False, repr=False)
 class Tokens(StreamingAgent[str, str]):
     """Streams ``tokens`` one by one (the input is ignored), failing with ``error`` after
-    ``fail_after`` tokens if given, and recording everything in ``record``."""
+    ``fail_after`` tokens if given, and recording everything in ``record``. With ``forever``,
+    it then waits for ever instead of ending: only cancellation or closing ends it."""
 
     tokens: Sequence[str]
     record: Recorder = field(factory=Recorder)
     error: Exception | None = None
     fail_after: int | None = None
     label: str = "tokens"
+    forever: bool = False
 
     async def open(self, value: str, /) -> AsyncIterator[str]:
         self.record.running += 1
@@ -60,6 +62,8 @@ class Tokens(StreamingAgent[str, str]):
                 yield token
             if self.error is not None and self.fail_after == len(self.tokens):
                 raise self.error
+            if self.forever:
+                await anyio.Event().wait()
             self.record.finished = True
         finally:
             self.record.closed = not self.record.finished

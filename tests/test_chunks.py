@@ -3,7 +3,9 @@ their position, closing, cancellation and backpressure."""
 
 from __future__ import annotations
 
+import gc
 import itertools
+import warnings
 from collections.abc import AsyncIterator
 
 import anyio
@@ -17,6 +19,8 @@ from agentcat import (
     ChunkStream,
     MonoidError,
     StreamClosedError,
+    StreamingAgent,
+    StreamScopeError,
     forward,
     map_deltas,
     transducer,
@@ -179,3 +183,186 @@ async def test_closing_closes_every_producer_even_when_one_fails_to_close() -> N
         await stream.aclose()
     assert producer.record.closed
     assert producer.record.running == 0
+
+
+# --- leaving a stream early, by every way out ------------------------------------------------
+#
+# A stream whose pipeline runs tasks (a fan-out, a parallel product) is read inside `async with`,
+# which owns the tasks; a sequential one may also be read with a plain `async for`. Whichever
+# way the reader leaves, its own task carries on untouched and every producer stops.
+
+
+def Forever(tokens: list[str], label: str = "tokens") -> Tokens:
+    """A producer that gives its tokens, then waits for ever: only cancellation ends it."""
+    return Tokens(tokens, label=label, forever=True)
+
+
+def concurrent(left: Tokens, right: Tokens) -> StreamingAgent[str, tuple[str, str]]:
+    return forward >> (left & (right >> shout))
+
+
+async def the_caller_is_untouched() -> None:
+    """No cancellation is pending on the caller, and its scopes still work as they should."""
+    for _ in range(3):
+        await anyio.lowlevel.checkpoint()
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        await anyio.lowlevel.checkpoint()
+    assert scope.cancelled_caught
+
+
+def stopped(*producers: Tokens) -> bool:
+    return all(p.record.running == 0 for p in producers)
+
+
+async def test_breaking_out_of_a_concurrent_stream_stops_every_branch() -> None:
+    left, right = Forever(WORDS, label="left"), Forever(WORDS, label="right")
+    before = len(anyio.get_running_tasks())
+    async with concurrent(left, right).stream("") as stream:
+        async for chunk in stream:
+            if chunk.index == 2:
+                break
+    assert stopped(left, right)
+    assert len(anyio.get_running_tasks()) == before
+    await the_caller_is_untouched()
+
+
+async def test_an_exception_in_the_reader_comes_out_unchanged_and_stops_every_branch() -> None:
+    left, right = Forever(WORDS, label="left"), Forever(WORDS, label="right")
+    failure = KeyError("the reader's own")
+
+    async def read() -> None:
+        async with concurrent(left, right).stream("") as stream:
+            async for _ in stream:
+                raise failure
+
+    with pytest.raises(KeyError) as caught:
+        await read()
+    assert caught.value is failure  # not wrapped in a group
+    assert stopped(left, right)
+    await the_caller_is_untouched()
+
+
+async def test_cancelling_the_reader_stops_every_branch() -> None:
+    left, right = Forever(WORDS, label="left"), Forever(WORDS, label="right")
+    with anyio.CancelScope() as scope:
+        async with concurrent(left, right).stream("") as stream:
+            async for chunk in stream:
+                if chunk.index == 1:
+                    scope.cancel()
+    assert scope.cancelled_caught
+    assert stopped(left, right)
+    await the_caller_is_untouched()
+
+
+async def test_a_timeout_stops_every_branch() -> None:
+    left, right = Forever(WORDS, label="left"), Forever(WORDS, label="right")
+    with anyio.move_on_after(0.05) as scope:  # the producers wait for ever: it must fire
+        async with concurrent(left, right).stream("") as stream:
+            async for _ in stream:
+                pass
+    assert scope.cancelled_caught
+    assert stopped(left, right)
+    await the_caller_is_untouched()
+
+
+async def test_a_concurrent_stream_read_without_a_scope_fails_at_once_and_names_the_fix() -> None:
+    left, right = Tokens(WORDS, label="left"), Tokens(WORDS, label="right")
+    stream = concurrent(left, right).stream("")
+    with pytest.raises(StreamScopeError, match=r"read it inside `async with stream:`"):
+        async for _ in stream:
+            pass
+    with pytest.raises(StreamScopeError):
+        await anext(stream)
+    assert left.record.produced == right.record.produced == []  # nothing ran
+    async with stream:  # the same stream, read as it should be
+        chunks = [chunk async for chunk in stream]
+    assert chunks[-1].done
+    assert await stream == ("".join(WORDS), "".join(WORDS).upper())
+    await the_caller_is_untouched()
+
+
+async def test_a_sequential_stream_left_without_a_scope_stops_its_producers() -> None:
+    """A plain `async for` over sequential stages: breaking out and dropping the stream leaves
+    its generators to the event loop's finalizer, which closes every one."""
+    producer = Forever(WORDS)
+    stream = (producer >> shout >> forward).stream("")
+    async for chunk in stream:
+        if chunk.index == 1:
+            break
+    with warnings.catch_warnings():  # trio warns that the generators were left unclosed
+        warnings.simplefilter("ignore", ResourceWarning)
+        del stream, chunk
+        gc.collect()
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+    assert producer.record.running == 0
+    assert producer.record.closed
+    await the_caller_is_untouched()
+
+
+async def test_a_stream_read_once_and_dropped_stops_its_producers() -> None:
+    producer = Forever(WORDS)
+    stream = (producer >> shout).stream("")
+    await anext(stream)
+    with warnings.catch_warnings():  # trio warns that the generators were left unclosed
+        warnings.simplefilter("ignore", ResourceWarning)
+        del stream
+        gc.collect()
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+    assert producer.record.running == 0
+    await the_caller_is_untouched()
+
+
+async def test_awaiting_a_concurrent_stream_needs_no_scope_and_leaves_no_task() -> None:
+    before = len(anyio.get_running_tasks())
+    left, right = Tokens(WORDS, label="left"), Tokens(WORDS, label="right")
+    assert await concurrent(left, right).stream("") == ("".join(WORDS), "".join(WORDS).upper())
+    assert len(anyio.get_running_tasks()) == before
+
+
+async def test_a_branch_failing_mid_stream_surfaces_unchanged_inside_the_scope() -> None:
+    failure = ConnectionError("branch lost")
+    broken, healthy = Tokens(WORDS, error=failure, fail_after=2), Forever(WORDS)
+    received: list[object] = []
+
+    async def read() -> None:
+        async with (broken & healthy).stream("") as stream:
+            async for chunk in stream:
+                received.append(chunk.delta)
+
+    with pytest.raises(ConnectionError) as caught:
+        await read()
+    assert caught.value is failure
+    assert stopped(broken, healthy)
+    assert received  # the deltas before the failure were passed on
+    await the_caller_is_untouched()
+
+
+# --- many readers, one stream --------------------------------------------------------------------
+
+
+async def test_each_async_for_sees_every_chunk_from_the_first() -> None:
+    stream = (Tokens(WORDS) >> shout).stream("")
+    first = [chunk.delta async for chunk in stream]
+    second = [chunk.delta async for chunk in stream]
+    assert first == second == [*(w.upper() for w in WORDS), ""]
+
+
+@pytest.mark.parametrize("kind", ["sequential", "concurrent"])
+async def test_readers_in_several_tasks_each_see_every_chunk(kind: str) -> None:
+    producers = [Tokens(WORDS, label="left"), Tokens(WORDS, label="right")]
+    pipeline = concurrent(*producers) if kind == "concurrent" else producers[0] >> shout >> forward
+    seen: dict[int, list[object]] = {}
+    async with pipeline.stream("") as stream:
+
+        async def read(reader: int) -> None:
+            seen[reader] = [chunk.delta async for chunk in stream]
+
+        async with anyio.create_task_group() as group:
+            for reader in range(4):
+                group.start_soon(read, reader)
+    assert len({tuple(deltas) for deltas in seen.values()}) == 1  # all the same, in order
+    assert len(seen) == 4
+    assert producers[0].record.produced == WORDS  # produced once, whoever asked

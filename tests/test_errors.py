@@ -16,6 +16,7 @@ from agentcat import (
     MonoidError,
     StreamClosedError,
     StreamingError,
+    StreamScopeError,
     agent,
     monoid_of,
     streaming,
@@ -25,6 +26,7 @@ BUILTINS: dict[type[AgentcatError], type[Exception]] = {
     CompositionError: TypeError,
     MonoidError: TypeError,
     StreamClosedError: RuntimeError,
+    StreamScopeError: RuntimeError,
 }
 
 
@@ -47,6 +49,7 @@ def test_the_errors_module_lists_every_error_and_the_root_has_them() -> None:
         "CompositionError",
         "MonoidError",
         "StreamClosedError",
+        "StreamScopeError",
         "StreamingError",
     }
     for name in agentcat.errors.__all__:

@@ -258,10 +258,10 @@ async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
 @pytest.mark.anyio
 async def test_aclose_stops_the_producers_of_every_fan_out_branch() -> None:
     left, right = Tokens(WORDS, label="left"), Tokens(WORDS, label="right")
-    stream = (left & right).stream("")
-    await anext(stream)
-    await stream.aclose()
-    assert left.record.running == right.record.running == 0
+    async with (left & right).stream("") as stream:
+        await anext(stream)
+        await stream.aclose()
+        assert left.record.running == right.record.running == 0
     assert not (left.record.finished and right.record.finished)
 
 
@@ -270,9 +270,10 @@ async def test_cancelling_the_consumer_stops_the_producers() -> None:
     left, right = Tokens(WORDS * 10), Tokens(WORDS * 10)
     pipeline = forward >> (left & (right >> shout))
     with anyio.CancelScope() as scope:
-        async for chunk in pipeline.stream(""):
-            if chunk.index == 3:
-                scope.cancel()
+        async with pipeline.stream("") as stream:
+            async for chunk in stream:
+                if chunk.index == 3:
+                    scope.cancel()
     assert scope.cancelled_caught
     assert left.record.running == right.record.running == 0
     assert left.record.closed
@@ -314,7 +315,8 @@ async def test_a_slow_consumer_slows_the_branches_of_a_fan_out() -> None:
 @pytest.mark.anyio
 async def test_fan_out_deltas_interleave_tagged_by_branch() -> None:
     fan = Tokens(["a", "b", "c"], label="letters") & Tokens(["1", "2"], label="digits")
-    chunks = [chunk async for chunk in fan.stream("")]
+    async with fan.stream("") as stream:
+        chunks = [chunk async for chunk in stream]
     letters = [chunk.delta[0] for chunk in chunks if chunk.delta[0]]
     digits = [chunk.delta[1] for chunk in chunks if chunk.delta[1]]
     assert letters == ["a", "b", "c"]
@@ -346,7 +348,8 @@ async def test_a_whole_input_stage_waits_while_a_transducer_streams() -> None:
         return f"{len(text)} characters"
 
     pipeline = Tokens(WORDS) >> (shout & lift(record_whole))
-    chunks = [chunk async for chunk in pipeline.stream("")]
+    async with pipeline.stream("") as stream:
+        chunks = [chunk async for chunk in stream]
     texts = [chunk.delta[0] for chunk in chunks if chunk.delta[0]]
     assert texts == [w.upper() for w in WORDS]
     position = next(i for i, chunk in enumerate(chunks) if chunk.delta[1])
@@ -378,7 +381,8 @@ async def test_a_fan_out_streams_whichever_branch_streams() -> None:
     model = Tokens(["a ", "b"], label="model")
     for fan in (model & up, up & model):
         assert isinstance(fan, StreamingFanOut)
-        chunks = [chunk async for chunk in fan.stream("x")]
+        async with fan.stream("x") as stream:
+            chunks = [chunk async for chunk in stream]
         assert chunks[-1].done
     assert await (model & up).stream("x") == ("a b", "X")
     assert await (up & model).stream("x") == ("X", "a b")

@@ -108,6 +108,10 @@ class _CountedStreaming(StreamingAgent[Any, Any]):
     def needs_whole_input(self) -> bool:
         return self.inner.needs_whole_input
 
+    @property
+    def runs_tasks(self) -> bool:
+        return self.inner.runs_tasks
+
     def open(self, value: Any, /) -> AsyncIterator[Any]:
         self.calls.count += 1
         return self.inner.open(value)

@@ -15,7 +15,7 @@ from typing import Any
 from attrs import frozen
 from returns.result import Failure, Success
 
-from agentcat import Agent, Chunk, ChunkStream
+from agentcat import Agent, Chunk, ChunkStream, StreamedPromise
 
 __all__ = ["Outcome", "collect", "comparable", "outcome", "resolve", "show"]
 
@@ -102,11 +102,17 @@ async def outcome(agent: Agent[Any, Any] | Callable[[], Agent[Any, Any]], value:
 
 
 async def collect(stream: AsyncIterator[Any]) -> tuple[list[Any], BaseException | None]:
-    """Every chunk of ``stream``, and the exception that ended it (``None`` if it ended)."""
+    """Every chunk of ``stream``, and the exception that ended it (``None`` if it ended). An
+    agentcat stream is read inside ``async with``, as a stream that runs tasks must be."""
     found: list[Any] = []
     try:
-        async for chunk in stream:
-            found.append(chunk)
+        if isinstance(stream, StreamedPromise):
+            async with stream:
+                async for chunk in stream:
+                    found.append(chunk)
+        else:
+            async for chunk in stream:
+                found.append(chunk)
     except Exception as error:
         return found, error
     return found, None
