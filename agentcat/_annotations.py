@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from agentcat.errors import CompositionError
 
-__all__ = ["check_compatible", "compatible", "format_annotation", "hints_of"]
+__all__ = ["awaited", "check_compatible", "compatible", "format_annotation", "hints_of"]
 
 _CALLABLE: object = collections.abc.Callable
 _PROMOTED: dict[type, tuple[type, ...]] = {float: (int,), complex: (int, float)}
@@ -142,3 +142,17 @@ def hints_of(function: object) -> tuple[object | None, object | None]:
 def _known(annotation: object) -> object | None:
     """``None`` (unknown) for a missing annotation and for ``Any``, which says nothing."""
     return None if annotation is Any else annotation
+
+
+def awaited(annotation: object | None) -> object | None:
+    """What awaiting a value annotated ``annotation`` gives, for a plain function whose result
+    ``invoke`` awaits: ``Awaitable[T]`` and ``Coroutine[A, B, T]`` give ``T``; another awaitable
+    class (a promise, a stream) gives ``None``, unknown, since only its ``__await__`` tells;
+    anything else is what it is."""
+    origin = typing.get_origin(annotation) or annotation
+    if origin in (collections.abc.Awaitable, collections.abc.Coroutine):
+        arguments = typing.get_args(annotation)
+        return _known(arguments[-1]) if arguments else None
+    if isinstance(origin, type) and issubclass(origin, collections.abc.Awaitable):
+        return None
+    return annotation

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, final, get_args, get_or
 
 from attrs import frozen
 
-from agentcat._annotations import hints_of
+from agentcat._annotations import awaited, hints_of
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._structure import Node, render
 from agentcat.errors import CompositionError
@@ -238,7 +238,14 @@ class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
 
     @property
     def output_type(self) -> object | None:
-        return hints_of(self.function)[1]
+        """The return annotation; for a plain function returning an awaitable (which ``invoke``
+        awaits), what awaiting it gives."""
+        declared = hints_of(self.function)[1]
+        if inspect.iscoroutinefunction(self.function) or inspect.isasyncgenfunction(
+            self.function
+        ):
+            return declared
+        return awaited(declared)
 
 
 @overload

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any, Literal, NewType, Optional, Protocol, TypeVar, Union
 
 import pytest
@@ -322,19 +322,38 @@ def test_the_message_names_types_without_module_paths() -> None:
     def needs_int(number: int) -> int:
         return number
 
-    streams = agent(lambda text: words.stream(text))
-    typed: Agent[str, ChunkStream[str]] = streams
     with pytest.raises(CompositionError) as info:
-        lift(agent(_stream_of_words)) >> needs_int  # type: ignore[operator]
+        agent(_streams_of_words) >> needs_int  # type: ignore[operator]
     assert "agentcat." not in str(info.value)
-    assert "ChunkStream[str]" in str(info.value)
-    assert typed is streams
+    assert "list[ChunkStream[str]]" in str(info.value)
 
 
-def _stream_of_words(text: str) -> ChunkStream[str]:
-    return words.stream(text)
+def _streams_of_words(text: str) -> list[ChunkStream[str]]:
+    return [words.stream(part) for part in text.split()]
 
 
 def test_a_composition_error_is_a_type_error() -> None:
     with pytest.raises(TypeError):
         words >> increment  # type: ignore[operator]
+
+
+@pytest.mark.anyio
+async def test_a_plain_function_returning_an_awaitable_is_typed_by_what_invoke_awaits() -> None:
+    """``invoke`` awaits what a plain function returns, and mypy types the agent so: the
+    run-time check must not reject what both accept."""
+
+    async def later(text: str) -> int:
+        return len(text)
+
+    def deferred(text: str) -> Awaitable[int]:
+        return later(text)
+
+    def streamed(text: str) -> ChunkStream[str]:
+        return words.stream(text)
+
+    assert agent(deferred).output_type is int
+    assert agent(streamed).output_type is None  # a promise: its __await__ tells, not its class
+    assert await (agent(deferred) >> increment).invoke("abc") == 4
+    assert await (agent(streamed) >> shout).invoke("a b") == "A B "
+    with pytest.raises(CompositionError, match="deferred produces int, but shout expects str"):
+        agent(deferred) >> shout  # type: ignore[operator]

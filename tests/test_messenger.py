@@ -8,7 +8,14 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import pytest
 
-from agentcat import Chunk, ChunkStream, Message, MessagePromise, MessageSequencePromise
+from agentcat import (
+    Chunk,
+    ChunkStream,
+    Message,
+    MessagePromise,
+    MessageSequencePromise,
+    StreamedPromise,
+)
 from tests.streams import Tokens
 
 pytestmark = pytest.mark.anyio
@@ -122,3 +129,42 @@ async def test_a_message_is_passed_on_before_its_tokens_are_all_there() -> None:
         assert (await promise).content == "first second"
         assert (await (await anext(sequence))).content == "after"
         await sequence.aclose()
+
+
+def test_a_message_is_hashable_and_frozen_all_the_way_down() -> None:
+    tags = ["a", "b"]
+    nested = {"tags": tags, "source": {"url": "x", "seen": {1, 2}}}
+    message = Message("hi", metadata=nested)
+    assert hash(message) == hash(Message("hi", "assistant", message.id, message.timestamp, nested))
+    tags.append("changed by the caller")
+    assert message.metadata["tags"] == ("a", "b")  # a copy, not the caller's list
+    with pytest.raises(TypeError):
+        message.metadata["source"]["url"] = "y"
+    assert message.metadata == {"tags": ("a", "b"), "source": {"url": "x", "seen": {1, 2}}}
+    assert str(message) == "hi"
+
+
+async def test_a_promise_in_two_sequences_gives_its_whole_text_to_both() -> None:
+    shared = MessagePromise(tokens("sha", "red"))
+    first, second = MessageSequencePromise("a", shared), MessageSequencePromise(shared, "b")
+    assert [m.content for m in await first] == ["a", "shared"]
+    assert [m.content for m in await second] == ["shared", "b"]
+
+
+async def test_a_failing_content_settles_once() -> None:
+    async def fails() -> str:
+        raise LookupError("gone")
+
+    sequence = MessageSequencePromise(fails())
+    with pytest.raises(LookupError) as first:
+        await sequence
+    with pytest.raises(LookupError) as second:
+        await sequence
+    assert first.value is second.value
+
+
+async def test_a_plain_promise_in_two_sequences_gives_every_piece_to_both() -> None:
+    shared: StreamedPromise[str, tuple[str, ...]] = StreamedPromise(tokens("one", "two"))
+    first, second = MessageSequencePromise(shared), MessageSequencePromise(shared)
+    assert [m.content for m in await first] == ["one", "two"]
+    assert [m.content for m in await second] == ["one", "two"]
