@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections.abc
 import functools
+import inspect
 import re
 import types
 import typing
@@ -120,14 +121,28 @@ def format_annotation(annotation: object) -> str:
     return _MODULES.sub("", repr(annotation))
 
 
-@functools.lru_cache(maxsize=4096)
 def hints_of(function: object) -> tuple[object | None, object | None]:
     """The annotation of the first parameter and of the return value of ``function``.
 
     ``None`` for each one that is missing, ``Any``, or cannot be resolved (a forward reference
     to a name that does not exist yet), so such agents compose without the run-time check.
-    Cached: streams ask at every start, and resolving annotations is slow.
+    Cached (streams ask at every start, and resolving annotations is slow), except for a
+    callable object that cannot be hashed, which is read each time.
     """
+    try:
+        return _cached_hints(function)
+    except TypeError:  # unhashable
+        return _hints(function)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_hints(function: object) -> tuple[object | None, object | None]:
+    return _hints(function)
+
+
+def _hints(function: object) -> tuple[object | None, object | None]:
+    if not inspect.isroutine(function) and callable(function):
+        function = type(function).__call__  # a callable object: its __call__ tells
     try:
         hints = typing.get_type_hints(function)
     except Exception:

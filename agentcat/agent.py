@@ -13,11 +13,23 @@ import functools
 import inspect
 from abc import ABCMeta, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, final, get_args, get_origin, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Never,
+    NoReturn,
+    TypeVar,
+    final,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from attrs import frozen
 
 from agentcat._annotations import awaited, hints_of
+from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._structure import Node, render
 from agentcat.errors import CompositionError
@@ -133,6 +145,16 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
 
         return parallel(self, other)
 
+    # A left operand that is not an agent: Python asks the agent on the right.
+    def __rrshift__(self, other: Never, /) -> NoReturn:
+        raise _not_an_agent(other, ">>", self)
+
+    def __rand__(self, other: Never, /) -> NoReturn:
+        raise _not_an_agent(other, "&", self)
+
+    def __rmul__(self, other: Never, /) -> NoReturn:
+        raise _not_an_agent(other, "*", self)
+
     @overload
     def with_fallback(
         self: Agent[X, Y],
@@ -213,6 +235,13 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
         return catching(self, errors)
 
 
+def _not_an_agent(other: object, operator: str, agent: Agent[Any, Any]) -> CompositionError:
+    hint = " (decorate it with @agent to make an agent of it)" if callable(other) else ""
+    return CompositionError(
+        f"{other!r} {operator} {agent!r}: the left operand is not an Agent{hint}"
+    )
+
+
 @final
 @frozen(repr=False)
 class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
@@ -241,9 +270,7 @@ class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
         """The return annotation; for a plain function returning an awaitable (which ``invoke``
         awaits), what awaiting it gives."""
         declared = hints_of(self.function)[1]
-        if inspect.iscoroutinefunction(self.function) or inspect.isasyncgenfunction(
-            self.function
-        ):
+        if inspect.iscoroutinefunction(self.function) or inspect.isasyncgenfunction(self.function):
             return declared
         return awaited(declared)
 
@@ -261,10 +288,9 @@ def agent(function: Callable[[Any], Any], /) -> Agent[Any, Any]:
     does both at once).
 
     Raises:
-        CompositionError: ``function`` is not callable.
+        CompositionError: ``function`` is not callable, or cannot be called with one argument.
     """
-    if not callable(function):
-        raise CompositionError(f"agent() takes a function of one argument, not {function!r}")
+    check_function("agent()", function)
     return create(FunctionAgent, function)
 
 

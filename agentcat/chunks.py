@@ -125,6 +125,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         super().__init__(deltas)
         self._name = name
         self._monoid = monoid
+        self._kind = None if monoid is None else monoid.kind
         self._run: Run | None = None
         self._accumulation: _Accumulation[T] | None = None
         self._ending = deltas if isinstance(deltas, Ending) else None
@@ -156,7 +157,12 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         return stream
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._name!s}>"
+        if self._items or self._finished or self._pulling:
+            return f"<{type(self).__name__} of {self._name!s}>"
+        return (
+            f"<{type(self).__name__} of {self._name!s}, unread: iterate it, or await it for "
+            "the whole value>"
+        )
 
     @property
     def monoid(self) -> Monoid[T] | None:
@@ -172,6 +178,13 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         source: AsyncIterator[T] = self._source
         while True:  # empty deltas say nothing: they are dropped
             delta = await anext(source)
+            kind = self._kind
+            if kind is not None and not isinstance(delta, kind):
+                raise MonoidError(
+                    f"{self._name!s} produced {delta!r} ({type(delta).__qualname__}), but its "
+                    f"deltas are {kind.__qualname__}: yield {kind.__qualname__} values, or "
+                    "annotate what it yields (or pass monoid=)"
+                )
             if delta or not self._accumulate(delta).monoid.is_empty(delta):
                 break
         if not self._items and self._ending is not None and self._ending.ended:

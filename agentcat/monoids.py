@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from attrs import frozen
+from attrs import field, frozen
 
 from agentcat.errors import MonoidError
 
@@ -46,9 +46,16 @@ class Monoid(Generic[T]):
     """
 
     name: str
+    """What the monoid is called in messages."""
     empty: Callable[[], T]
+    """The identity: ``combine(empty(), x) == combine(x, empty()) == x``."""
     combine: Callable[[T, T], T]
+    """The associative operation."""
     concat: Callable[[Sequence[T]], T]
+    """The combination of many values at once, in linear time."""
+    kind: type | None = field(default=None, kw_only=True)
+    """The class of the values, when they have one: a stream checks its deltas against it, so a
+    stage that yields the wrong type is named where it does."""
 
     def is_empty(self, value: T) -> bool:
         """Whether ``value`` is the identity."""
@@ -65,15 +72,23 @@ def _merge(parts: Sequence[dict[Any, Any]]) -> dict[Any, Any]:
     return merged
 
 
-STR: Monoid[str] = Monoid("str", str, operator.add, "".join)
-BYTES: Monoid[bytes] = Monoid("bytes", bytes, operator.add, b"".join)
+STR: Monoid[str] = Monoid("str", str, operator.add, "".join, kind=str)
+BYTES: Monoid[bytes] = Monoid("bytes", bytes, operator.add, b"".join, kind=bytes)
 LIST: Monoid[list[Any]] = Monoid(
-    "list", list, operator.add, lambda parts: list(itertools.chain.from_iterable(parts))
+    "list",
+    list,
+    operator.add,
+    lambda parts: list(itertools.chain.from_iterable(parts)),
+    kind=list,
 )
 TUPLE: Monoid[tuple[Any, ...]] = Monoid(
-    "tuple", tuple, operator.add, lambda parts: tuple(itertools.chain.from_iterable(parts))
+    "tuple",
+    tuple,
+    operator.add,
+    lambda parts: tuple(itertools.chain.from_iterable(parts)),
+    kind=tuple,
 )
-DICT: Monoid[dict[Any, Any]] = Monoid("dict", dict, operator.or_, _merge)
+DICT: Monoid[dict[Any, Any]] = Monoid("dict", dict, operator.or_, _merge, kind=dict)
 
 
 def _last(parts: Sequence[Any]) -> Any:
@@ -137,6 +152,7 @@ class ProductMonoid(Monoid[tuple[Any, ...]]):
                 c.concat([item[i] for item in items]) for i, c in enumerate(parts)
             ),
             components=parts,
+            kind=tuple,
         )
 
     def inject(self, index: int, delta: Any) -> tuple[Any, ...]:

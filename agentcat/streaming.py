@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from attrs import field, frozen
 
+from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._runtime import HOST, Ending, Run, accumulate
 from agentcat._structure import Node
@@ -485,13 +486,23 @@ class StreamingFunctor:
 lift = StreamingFunctor.lift
 
 
-def streaming(function: Callable[[X], AsyncIterator[Y]], /) -> StreamingAgent[X, Y]:
+@overload
+def streaming(
+    function: Callable[[X], AsyncIterator[Y]], /, *, monoid: Monoid[Y] | None = None
+) -> StreamingAgent[X, Y]: ...
+@overload
+def streaming(
+    *, monoid: Monoid[Y]
+) -> Callable[[Callable[[X], AsyncIterator[Y]]], StreamingAgent[X, Y]]: ...
+def streaming(function: Any = None, /, *, monoid: Any = None) -> Any:
     """Make a streaming agent of an ``async`` generator function that takes a whole input and
-    yields deltas (``lift(agent(function))``).
+    yields deltas (``lift(agent(function))``): ``@streaming``, or ``@streaming(monoid=...)`` to
+    say how the deltas accumulate when their annotation does not.
 
     Raises:
-        CompositionError: ``function`` is not callable.
+        CompositionError: ``function`` is not an async generator function of one argument.
     """
-    if not callable(function):
-        raise CompositionError(f"streaming() takes an async generator function, not {function!r}")
-    return create(Lifted, create(FunctionAgent, function))
+    if function is None and monoid is not None:
+        return lambda inner: streaming(inner, monoid=monoid)
+    check_function("@streaming", function, "async generator")
+    return create(Lifted, create(FunctionAgent, function), monoid)

@@ -6,15 +6,15 @@ import re
 import typing
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar, final
+from typing import Any, TypeVar, final, overload
 
 from attrs import field, frozen
 
 from agentcat._annotations import hints_of
+from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._runtime import given, mapped
 from agentcat._structure import Node
-from agentcat.errors import CompositionError
 from agentcat.monoids import Monoid, monoid_for
 from agentcat.streaming import StreamingAgent
 
@@ -95,21 +95,29 @@ def _element(annotation: object | None) -> object | None:
     return args[0] if args else None
 
 
+@overload
 def transducer(
     function: Callable[[AsyncIterator[X]], AsyncIterator[Y]],
     /,
     *,
     monoid: Monoid[Y] | None = None,
-) -> Transducer[X, Y]:
+) -> Transducer[X, Y]: ...
+@overload
+def transducer(
+    *, monoid: Monoid[Y]
+) -> Callable[[Callable[[AsyncIterator[X]], AsyncIterator[Y]]], Transducer[X, Y]]: ...
+def transducer(function: Any = None, /, *, monoid: Any = None) -> Any:
     """Make a transducer of an ``async`` generator function from an iterator of input deltas
-    to output deltas: ``async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]``;
-    ``monoid`` says how its output deltas accumulate when the annotation does not.
+    to output deltas: ``async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]``.
+    ``@transducer(monoid=...)`` says how its output deltas accumulate when the annotation does
+    not.
 
     Raises:
-        CompositionError: ``function`` is not callable.
+        CompositionError: ``function`` is not an async generator function of one argument.
     """
-    if not callable(function):
-        raise CompositionError(f"transducer() takes an async generator function, not {function!r}")
+    if function is None and monoid is not None:
+        return lambda inner: transducer(inner, monoid=monoid)
+    check_function("@transducer", function, "async generator")
     return create(FunctionTransducer, function, monoid)
 
 
@@ -166,10 +174,9 @@ def map_deltas(
     changes the type.
 
     Raises:
-        CompositionError: ``function`` is not callable.
+        CompositionError: ``function`` is not a function of one delta.
     """
-    if not callable(function):
-        raise CompositionError(f"map_deltas() takes a function of one delta, not {function!r}")
+    check_function("map_deltas()", function)
     return create(MapDeltas, function, monoid)
 
 
@@ -225,10 +232,9 @@ def filter_deltas(keep: Callable[[X], bool], /) -> FilterDeltas[X]:
     """A transducer that passes on only the deltas ``keep`` accepts.
 
     Raises:
-        CompositionError: ``keep`` is not callable.
+        CompositionError: ``keep`` is not a predicate of one delta.
     """
-    if not callable(keep):
-        raise CompositionError(f"filter_deltas() takes a predicate of one delta, not {keep!r}")
+    check_function("filter_deltas()", keep)
     return create(FilterDeltas, keep)
 
 

@@ -72,3 +72,36 @@ async def test_a_subclass_is_an_agent_with_every_operator() -> None:
     assert await (shorten * shout).invoke((1, "a")) == ("x", "A")
     assert await shorten.with_retry(2).invoke(3) == "xxx"
     assert repr(shorten >> shout) == "Shorten >> shout"
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: agent(lambda a, b: a), r"<lambda>\(a, b\) cannot be called with one"),  # type: ignore[misc, arg-type]
+        (lambda: agent(3), "takes a function of one argument, not 3"),  # type: ignore[call-overload]
+        (lambda: 3 >> shout, "3 >> shout: the left operand is not an Agent"),  # type: ignore[operator]
+        (lambda: len >> shout, r"not an Agent \(decorate it with @agent"),  # type: ignore[operator]
+        (lambda: "x" & shout, "'x' & shout: the left operand is not an Agent"),  # type: ignore[operator]
+        (lambda: 2 * shout, r"2 \* shout: the left operand is not an Agent"),  # type: ignore[operator]
+    ],
+    ids=["two-arguments", "not-callable", "int-left", "function-left", "str-and", "int-times"],
+)
+def test_a_mistake_is_named_where_it_is_made(build: Any, message: str) -> None:
+    with pytest.raises(CompositionError, match=message):
+        build()
+
+
+class Unhashable:
+    """A callable object that cannot be hashed (it defines ``__eq__`` and no ``__hash__``)."""
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __call__(self, text: str) -> str:
+        return text + "?"
+
+
+async def test_an_unhashable_callable_is_an_agent_like_any_other() -> None:
+    asking = agent(Unhashable())
+    assert asking.input_type is str
+    assert await (asking >> shout).invoke("a") == "A?"

@@ -280,8 +280,8 @@ STREAMING_MISMATCHES: list[tuple[Callable[[], object], str]] = [
     (lambda: numbers >> shout, "numbers produces int, but shout expects str"),  # type: ignore[operator]
     (lambda: count >> words, "count produces int, but words expects str"),  # type: ignore[operator]
     (lambda: lift(count) >> words, r"lift\(count\) produces int, but words expects str"),  # type: ignore[operator]
-    (lambda: words >> lift(increment), r"str, but lift\(increment\) expects int"),  # type: ignore[arg-type]
-    (lambda: numbers >> map_deltas(upper), r"int, but map_deltas\(upper\) expects str"),  # type: ignore[arg-type]
+    (lambda: words >> lift(increment), r"str, but lift\(increment\) expects int"),  # type: ignore[operator]
+    (lambda: numbers >> map_deltas(upper), r"int, but map_deltas\(upper\) expects str"),  # type: ignore[operator]
     (lambda: shout >> (words >> increment), "words produces str, but increment expects int"),  # type: ignore[operator]
     (lambda: (shout >> numbers) >> words, "numbers produces int, but words expects str"),  # type: ignore[operator]
     (

@@ -23,6 +23,7 @@ from agentcat import (
     StreamScopeError,
     forward,
     map_deltas,
+    streaming,
     transducer,
 )
 from tests.streams import Tokens
@@ -366,3 +367,22 @@ async def test_readers_in_several_tasks_each_see_every_chunk(kind: str) -> None:
     assert len({tuple(deltas) for deltas in seen.values()}) == 1  # all the same, in order
     assert len(seen) == 4
     assert producers[0].record.produced == WORDS  # produced once, whoever asked
+
+
+async def test_a_delta_of_the_wrong_type_names_the_stage_where_it_is_produced() -> None:
+    @streaming
+    async def model(prompt: str) -> AsyncIterator[str]:
+        yield "fine "
+        yield 3  # type: ignore[misc]
+
+    stream = model.stream("")
+    with pytest.raises(MonoidError, match=r"model produced 3 \(int\), but its deltas are str"):
+        await stream
+    assert stream.accumulated == "fine "
+
+
+def test_an_unread_stream_says_how_to_read_it() -> None:
+    stream = Tokens(WORDS).stream("")
+    assert repr(stream) == (
+        "<ChunkStream of tokens, unread: iterate it, or await it for the whole value>"
+    )

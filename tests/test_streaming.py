@@ -11,7 +11,7 @@ text, one chunk, one code point per chunk, non-ASCII text and white-space-only d
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from agentcat_laws import ChunkPlan, Op, Program, chunk_plans, programs
@@ -124,7 +124,7 @@ def test_lift_and_streaming_take_agents_and_functions_only() -> None:
     with pytest.raises(CompositionError, match="@agent"):
         lift(len)  # type: ignore[call-overload]
     with pytest.raises(CompositionError, match="streaming"):
-        streaming(3)  # type: ignore[arg-type]
+        streaming(3)  # type: ignore[call-overload]
 
 
 async def test_a_composite_opens_and_transduces_like_any_streaming_agent() -> None:
@@ -158,3 +158,31 @@ async def test_the_kind_of_a_composite_is_the_kind_of_its_first_stage() -> None:
 def test_the_lifted_view_is_built_by_lift_only() -> None:
     with pytest.raises(TypeError, match="lift"):
         Lifted(agent(str.title))
+
+
+def test_streaming_takes_an_async_generator_function() -> None:
+    def generator(prompt: str) -> Iterator[str]:
+        yield prompt
+
+    async def whole(prompt: str) -> str:
+        return prompt
+
+    async def two(a: str, b: str) -> AsyncIterator[str]:
+        yield a + b
+
+    with pytest.raises(CompositionError, match="generator is a plain generator: write it `async"):
+        streaming(generator)  # type: ignore[arg-type]
+    with pytest.raises(CompositionError, match="whole is an async function that returns"):
+        streaming(whole)  # type: ignore[arg-type]
+    with pytest.raises(CompositionError, match="cannot be called with one"):
+        streaming(two)  # type: ignore[arg-type]
+
+
+async def test_streaming_takes_a_monoid_as_lift_does() -> None:
+    @streaming(monoid=LAST)
+    async def latest(prompt: str) -> AsyncIterator[int]:
+        yield 1
+        yield 2
+
+    assert latest.monoid is LAST
+    assert await latest.stream("x") == 2

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import anyio
 import pytest
 from agentcat_laws import ChunkPlan, chunk_plans
-from agentcat_laws.strategies import WHOLE
+from agentcat_laws.strategies import EACH, WHOLE
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +18,7 @@ from agentcat import (
     filter_deltas,
     forward,
     map_deltas,
+    monoids,
     split_sentences,
     transducer,
 )
@@ -174,9 +175,31 @@ async def test_adjacent_maps_stay_in_lockstep() -> None:
 
 @pytest.mark.parametrize(
     "build",
-    [lambda: map_deltas(3), lambda: filter_deltas("x"), lambda: transducer(None)],  # type: ignore[arg-type]
+    [
+        lambda: map_deltas(3),  # type: ignore[arg-type]
+        lambda: filter_deltas("x"),  # type: ignore[arg-type]
+        lambda: transducer(None),  # type: ignore[call-overload]
+    ],
     ids=["map_deltas", "filter_deltas", "transducer"],
 )
 def test_transducers_take_functions(build: Callable[[], object]) -> None:
     with pytest.raises(TypeError, match="takes"):
         build()
+
+
+def test_transducer_takes_an_async_generator_of_deltas() -> None:
+    async def whole(deltas: AsyncIterator[str]) -> str:
+        return ""
+
+    with pytest.raises(TypeError, match="whole is an async function that returns"):
+        transducer(whole)  # type: ignore[arg-type]
+
+
+async def test_transducer_takes_a_monoid_for_what_the_annotation_does_not_tell() -> None:
+    @transducer(monoid=monoids.LAST)
+    async def latest(deltas: AsyncIterator[str]) -> AsyncIterator[int]:
+        async for delta in deltas:
+            yield len(delta)
+
+    assert latest.monoid is monoids.LAST
+    assert await (chunked(EACH) >> latest).stream("abc") == 1

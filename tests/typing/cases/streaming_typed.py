@@ -61,9 +61,9 @@ assert_type(lift(tokens).with_fallback(shout), StreamingAgent[str, str])
 text: StreamingAgent[str, str] = forward
 
 lift(parse) >> lift(parse)  # type: ignore[arg-type]
-lift(tokens) >> lift(render)  # type: ignore[arg-type]
+lift(tokens) >> lift(render)  # type: ignore[operator]
 lift(parse) >> shout  # type: ignore[operator]
-lift(tokens) & lift(render)  # type: ignore[arg-type]
+lift(tokens) & lift(render)  # type: ignore[operator]
 wrong: Agent[str, AsyncIterator[Chunk[str]]] = lift(parse)  # type: ignore[arg-type]
 
 
