@@ -25,6 +25,7 @@ from agentcat.monoids import Monoid, monoid_of
 __all__ = [
     "HOST",
     "Branches",
+    "DeltaStep",
     "Ending",
     "Job",
     "Once",
@@ -36,7 +37,7 @@ __all__ = [
     "deltas",
     "gather",
     "given",
-    "mapped",
+    "stepped",
 ]
 
 T = TypeVar("T")
@@ -242,13 +243,17 @@ class Branches(AsyncIterator[T]):
         starters, jobs, channels = self._prepare()
         try:
             with self._scope, send:
+                # Branches nested inside the producers start their hosts in the stream's own
+                # scope, beside this one, not inside it: however deep a fan-out nests, its cancel
+                # scopes stay two deep (the event loop walks them at every checkpoint).
+                host = self._run.host
+                HOST.set(host)
                 async with anyio.create_task_group() as group:
-                    HOST.set(group)
                     for job in jobs:
                         group.start_soon(self._guarded, group, job)
                     pumps = _Countdown(len(starters), group.cancel_scope)
                     for index, start in enumerate(starters):
-                        pump = functools.partial(_pump, index, start, send.clone(), group)
+                        pump = functools.partial(_pump, index, start, send.clone(), host)
                         group.start_soon(self._guarded, group, pumps.counting(pump))
         finally:
             for channel in channels:
@@ -276,7 +281,7 @@ async def _pump(
     index: int,
     start: Starter,
     out: MemoryObjectSendStream[tuple[int, Any]],
-    host: anyio.abc.TaskGroup,
+    host: anyio.abc.TaskGroup | None,
 ) -> None:
     """Run one producer in its own task, handing its pieces over tagged with ``index``."""
     run = Run(host)
@@ -317,17 +322,41 @@ def _raise(failures: list[Exception]) -> None:
         raise ExceptionGroup("several concurrent agents failed", failures)
 
 
-async def mapped(
+DeltaStep = tuple[bool, Callable[[Any], Any]]
+"""What a per-delta stage does to each delta: ``(False, f)`` maps it with ``f``, ``(True, keep)``
+passes it on only when ``keep(delta)`` is true."""
+
+
+def stepped(steps: Sequence[DeltaStep], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """Apply a run of per-delta steps (maps and filters) to every delta of ``source``, in one
+    generator step: the fused form of ``map_deltas(f) >> filter_deltas(p) >> ...``, which the
+    functor laws allow (``map(f) >> map(g) = map(g ∘ f)``)."""
+    if all(not filters for filters, _ in steps):
+        functions = [function for _, function in steps]
+        return _mapped(functions[0], source) if len(functions) == 1 else _maps(functions, source)
+    return _steps(steps, source)
+
+
+async def _mapped(function: Callable[[Any], Any], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for delta in source:
+        yield function(delta)
+
+
+async def _maps(
     functions: Sequence[Callable[[Any], Any]], source: AsyncIterator[Any]
 ) -> AsyncIterator[Any]:
-    """Apply a run of per-delta functions to every delta of ``source``, in one generator step
-    (the fused form of ``map_deltas(f) >> map_deltas(g)``: ``map_deltas(g ∘ f)``)."""
-    if len(functions) == 1:
-        (only,) = functions
-        async for delta in source:
-            yield only(delta)
-        return
     async for delta in source:
         for function in functions:
             delta = function(delta)
         yield delta
+
+
+async def _steps(steps: Sequence[DeltaStep], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for delta in source:
+        for filters, function in steps:
+            if not filters:
+                delta = function(delta)
+            elif not function(delta):
+                break
+        else:
+            yield delta

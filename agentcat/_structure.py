@@ -1,10 +1,50 @@
-"""The structural description of an agent: a tree that `repr` prints and that tools can draw."""
+"""The structural description of an agent: a tree that `repr` prints and that tools can draw,
+and `walk`, which evaluates definitions over such trees without recursion."""
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from types import GeneratorType
+from typing import Any, TypeVar, overload
+
 from attrs import frozen
 
-__all__ = ["Node", "operand", "render"]
+__all__ = ["Node", "Walk", "operand", "render", "walk"]
+
+R = TypeVar("R")
+
+Walk = Generator[Any, Any, R]
+"""A recursive definition, written as a generator: it yields what each part gives (a part's own
+walk, or its value when it is a leaf) and receives the part's result; what it returns is its
+own result (see :func:`walk`)."""
+
+
+@overload
+def walk(root: Walk[R], /) -> R: ...
+@overload
+def walk(root: R, /) -> R: ...
+def walk(root: Any, /) -> Any:
+    """Run a definition written as a :data:`Walk` with an explicit stack, so that no depth of
+    nesting (a fan-out inside a fan-out, a thousand deep) meets Python's recursion limit. A
+    leaf's value (no walk at all) is its own result."""
+    if not isinstance(root, GeneratorType):
+        return root
+    stack: list[Walk[Any]] = [root]
+    value: Any = None
+    while True:
+        try:
+            part = stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            if not stack:
+                return done.value
+            value = done.value
+        else:
+            if isinstance(part, GeneratorType):
+                stack.append(part)
+                value = None
+            else:  # a leaf's value: handed straight back
+                value = part
 
 
 @frozen
@@ -31,9 +71,17 @@ left, so a fan-out inside a fan-out is a group the parentheses must show."""
 
 def render(node: Node) -> str:
     """Write ``node`` as the Python expression that builds it, e.g. ``a >> (b & c) >> d``."""
+    return walk(_rendered(node))
+
+
+def _rendered(node: Node) -> Walk[str]:
+    texts = []
+    for child in node.children:
+        texts.append((yield _rendered(child)))
     if node.kind in _INFIX:
         return _INFIX[node.kind].join(
-            operand(child, node.kind, first=index == 0) for index, child in enumerate(node.children)
+            _grouped(text, child.kind, node.kind, first=index == 0)
+            for index, (text, child) in enumerate(zip(texts, node.children, strict=True))
         )
     if not node.children:
         return node.label
@@ -43,8 +91,8 @@ def render(node: Node) -> str:
     receivers = [part.startswith(".") for part in node.label.split("{}")[1:]]
     return node.label.format(
         *(
-            operand(child, "call", first=False) if receiver else render(child)
-            for child, receiver in zip(node.children, receivers, strict=True)
+            _grouped(text, child.kind, "call", first=False) if receiver else text
+            for text, child, receiver in zip(texts, node.children, receivers, strict=True)
         )
     )
 
@@ -52,9 +100,12 @@ def render(node: Node) -> str:
 def operand(child: Node, parent_kind: str, *, first: bool) -> str:
     """A child in its parent's expression, parenthesised unless Python's grouping (operators
     associate to the left) and the flattening of ``>>`` and ``&`` make it read the same."""
-    text = render(child)
-    if child.kind not in _INFIX:
+    return _grouped(render(child), child.kind, parent_kind, first=first)
+
+
+def _grouped(text: str, kind: str, parent_kind: str, *, first: bool) -> str:
+    if kind not in _INFIX:
         return text
-    if child.kind == parent_kind and (child.kind in _FLAT or (first and child.kind == "parallel")):
+    if kind == parent_kind and (kind in _FLAT or (first and kind == "parallel")):
         return text
     return f"({text})"

@@ -31,7 +31,7 @@ from attrs import frozen
 from agentcat._annotations import awaited, hints_of
 from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._structure import Node, render
+from agentcat._structure import Node, Walk, render, walk
 from agentcat.errors import CompositionError
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from agentcat.resilience import Backoff
     from agentcat.streaming import StreamingAgent
 
-__all__ = ["Agent", "FunctionAgent", "Id", "Identity", "agent"]
+__all__ = ["Agent", "Composite", "FunctionAgent", "Id", "Identity", "agent"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -91,6 +91,17 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
 
     def __repr__(self) -> str:
         return render(self.describe())
+
+    # What a composite asks of its parts, as steps of a walk (see `Composite`); a leaf answers
+    # with its value.
+    def _walk_input(self) -> Walk[object | None] | object | None:
+        return self.input_type
+
+    def _walk_output(self) -> Walk[object | None] | object | None:
+        return self.output_type
+
+    def _walk_node(self) -> Walk[Node] | Node:
+        return self.describe()
 
     # Sequence. `Identity`, `Fallible` and `StreamingAgent` refine its types.
     @overload
@@ -240,6 +251,34 @@ def _not_an_agent(other: object, operator: str, agent: Agent[Any, Any]) -> Compo
     return CompositionError(
         f"{other!r} {operator} {agent!r}: the left operand is not an Agent{hint}"
     )
+
+
+class Composite(Agent[In, Out]):
+    """An agent made of other agents. What it says of itself (its types, its structure) is
+    defined over its parts as a walk, run with an explicit stack (``_structure.walk``): so a
+    composite nested a thousand deep answers without meeting Python's recursion limit."""
+
+    __slots__ = ()
+
+    @property
+    def input_type(self) -> object | None:
+        return walk(self._walk_input())
+
+    @property
+    def output_type(self) -> object | None:
+        return walk(self._walk_output())
+
+    def describe(self) -> Node:
+        return walk(self._walk_node())
+
+    @abstractmethod
+    def _walk_input(self) -> Walk[object | None] | object | None: ...
+
+    @abstractmethod
+    def _walk_output(self) -> Walk[object | None] | object | None: ...
+
+    @abstractmethod
+    def _walk_node(self) -> Walk[Node] | Node: ...
 
 
 @final

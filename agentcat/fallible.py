@@ -8,8 +8,8 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._structure import Node
-from agentcat.agent import Agent, Identity
+from agentcat._structure import Node, Walk
+from agentcat.agent import Agent, Composite, Identity
 from agentcat.errors import CompositionError
 
 if TYPE_CHECKING:
@@ -66,7 +66,11 @@ class Fallible(Agent[In, Result[Out, Err]], Generic[In, Out, Err]):
 
 @final
 @frozen(repr=False)
-class Catching(Fallible[In, Out, Exception], metaclass=NoPublicConstructor):
+class Catching(
+    Fallible[In, Out, Exception],
+    Composite[In, Result[Out, Exception]],
+    metaclass=NoPublicConstructor,
+):
     """``agent.as_result(*errors)``: the exceptions of the given types become ``Failure``s."""
 
     _built_by = "agent.as_result(...)"
@@ -80,13 +84,17 @@ class Catching(Fallible[In, Out, Exception], metaclass=NoPublicConstructor):
         except self.errors as error:
             return Failure(error)
 
-    @property
-    def input_type(self) -> object | None:
-        return self.agent.input_type
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.agent._walk_input()
+        return found
 
-    def describe(self) -> Node:
+    def _walk_output(self) -> object | None:
+        return None  # a Result, of the types checked where two fallible agents meet
+
+    def _walk_node(self) -> Walk[Node]:
+        node: Node = yield self.agent._walk_node()
         errors = ", ".join(e.__name__ for e in self.errors if e is not Exception)
-        return Node("result", "{}" + f".as_result({errors})", (self.agent.describe(),))
+        return Node("result", "{}" + f".as_result({errors})", (node,))
 
 
 def catching(agent: Agent[Any, Any], errors: tuple[type[Exception], ...]) -> Catching[Any, Any]:
@@ -124,7 +132,7 @@ def fail(error: E) -> Fallible[object, NoReturn, E]:
 
 @final
 @frozen(repr=False)
-class Recovered(Agent[In, Out], metaclass=NoPublicConstructor):
+class Recovered(Composite[In, Out], metaclass=NoPublicConstructor):
     """``fallible.recover(handler)``: a success passes through untouched, a failure goes to
     ``handler``."""
 
@@ -139,7 +147,15 @@ class Recovered(Agent[In, Out], metaclass=NoPublicConstructor):
             return result.unwrap()  # type: ignore[no-any-return]
         return await self.handler.invoke(result.failure())
 
-    def describe(self) -> Node:
-        return Node(
-            "recover", "{}.recover({})", (self.fallible.describe(), self.handler.describe())
-        )
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.fallible._walk_input()
+        return found
+
+    def _walk_output(self) -> Walk[object | None]:
+        found: object | None = yield self.handler._walk_output()
+        return found
+
+    def _walk_node(self) -> Walk[Node]:
+        fallible: Node = yield self.fallible._walk_node()
+        handler: Node = yield self.handler._walk_node()
+        return Node("recover", "{}.recover({})", (fallible, handler))

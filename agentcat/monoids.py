@@ -9,6 +9,7 @@ which find the monoid of a type or a value.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 import typing
@@ -17,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from attrs import field, frozen
 
+from agentcat._structure import Walk, walk
 from agentcat.errors import MonoidError
 
 T = TypeVar("T")
@@ -134,30 +136,135 @@ class ProductMonoid(Monoid[tuple[Any, ...]]):
     """The monoid of tuples of independent streams, one component per branch of a fan-out.
 
     A branch's delta is *injected* as a tuple holding it at the branch's index and the empty
-    value elsewhere, so the position of a delta tells which branch it came from.
+    value elsewhere, so the position of a delta tells which branch it came from. A component
+    may be a product itself (a fan-out inside a fan-out): the operations walk such nesting with
+    an explicit stack, so its depth does not meet Python's recursion limit.
     """
 
     components: tuple[Monoid[Any], ...] = ()
+    shared_empty: tuple[Any, ...] | None = field(default=None, kw_only=True)
+    """The empty value, made once, when no component's empty value can be changed in place
+    (so it is safe to share): a delta of one branch carries it for all the others."""
 
     @classmethod
     def of_components(cls, components: Sequence[Monoid[Any]]) -> ProductMonoid:
+        """The product of ``components``, in order."""
         parts = tuple(components)
+        shared = _shared_empty(parts)
         return cls(
             name="(" + ", ".join(c.name for c in parts) + ")",
-            empty=lambda: tuple(c.empty() for c in parts),
-            combine=lambda a, b: tuple(
-                c.combine(x, y) for c, x, y in zip(parts, a, b, strict=True)
-            ),
-            concat=lambda items: tuple(
-                c.concat([item[i] for item in items]) for i, c in enumerate(parts)
-            ),
+            empty=functools.partial(_product_empty, parts)
+            if shared is None
+            else functools.partial(_shared, shared),
+            combine=functools.partial(_product_combine, parts),
+            concat=functools.partial(_product_concat, parts),
             components=parts,
             kind=tuple,
+            shared_empty=shared,
         )
 
     def inject(self, index: int, delta: Any) -> tuple[Any, ...]:
         """The product delta that carries ``delta`` for branch ``index`` only."""
-        return tuple(delta if i == index else c.empty() for i, c in enumerate(self.components))
+        shared = self.shared_empty
+        if shared is not None:
+            return (*shared[:index], delta, *shared[index + 1 :])
+        return tuple(
+            delta if i == index else walk(_empty(c)) for i, c in enumerate(self.components)
+        )
+
+    def is_empty(self, value: tuple[Any, ...]) -> bool:
+        return walk(_is_empty(self, value))
+
+
+_IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), frozenset)
+
+
+def _shared_empty(parts: tuple[Monoid[Any], ...]) -> tuple[Any, ...] | None:
+    """The empty value of the product of ``parts``, if no part of it can change in place."""
+    values: list[Any] = []
+    for part in parts:
+        if isinstance(part, ProductMonoid):
+            value: Any = part.shared_empty
+            if value is None:
+                return None
+        else:
+            value = part.empty()
+            immutable = isinstance(value, _IMMUTABLE) or (
+                type(value) is tuple and all(isinstance(item, _IMMUTABLE) for item in value)
+            )
+            if not immutable:
+                return None
+        values.append(value)
+    return tuple(values)
+
+
+def _shared(value: tuple[Any, ...]) -> tuple[Any, ...]:
+    return value
+
+
+def _product_empty(parts: tuple[Monoid[Any], ...]) -> tuple[Any, ...]:
+    return walk(_empties(parts))
+
+
+def _product_combine(
+    parts: tuple[Monoid[Any], ...], left: tuple[Any, ...], right: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    return walk(_combined(parts, left, right))
+
+
+def _product_concat(
+    parts: tuple[Monoid[Any], ...], items: Sequence[tuple[Any, ...]]
+) -> tuple[Any, ...]:
+    return walk(_concatenated(parts, items))
+
+
+def _empty(monoid: Monoid[Any]) -> Walk[Any] | Any:
+    if not isinstance(monoid, ProductMonoid):
+        return monoid.empty()
+    return monoid.shared_empty if monoid.shared_empty is not None else _empties(monoid.components)
+
+
+def _empties(parts: tuple[Monoid[Any], ...]) -> Walk[tuple[Any, ...]]:
+    values: list[Any] = []
+    for part in parts:
+        values.append((yield _empty(part)))
+    return tuple(values)
+
+
+def _combined(
+    parts: tuple[Monoid[Any], ...], left: tuple[Any, ...], right: tuple[Any, ...]
+) -> Walk[tuple[Any, ...]]:
+    values: list[Any] = []
+    for part, x, y in zip(parts, left, right, strict=True):
+        if isinstance(part, ProductMonoid):
+            values.append((yield _combined(part.components, x, y)))
+        else:
+            values.append(part.combine(x, y))
+    return tuple(values)
+
+
+def _concatenated(
+    parts: tuple[Monoid[Any], ...], items: Sequence[tuple[Any, ...]]
+) -> Walk[tuple[Any, ...]]:
+    values: list[Any] = []
+    for index, part in enumerate(parts):
+        column = [item[index] for item in items]
+        if isinstance(part, ProductMonoid):
+            values.append((yield _concatenated(part.components, column)))
+        else:
+            values.append(part.concat(column))
+    return tuple(values)
+
+
+def _is_empty(monoid: Monoid[Any], value: Any) -> Walk[bool]:
+    if not isinstance(monoid, ProductMonoid):
+        return monoid.is_empty(value)
+    if not isinstance(value, tuple) or len(value) != len(monoid.components):
+        return False
+    for part, item in zip(monoid.components, value, strict=True):
+        if not (yield _is_empty(part, item)):
+            return False
+    return True
 
 
 _EXACT: dict[type, Monoid[Any]] = dict(_BUILT_IN)

@@ -14,11 +14,11 @@ from attrs import frozen
 
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._runtime import Branches, Run, Starter, gather
-from agentcat._structure import Node
+from agentcat._structure import Node, Walk
 from agentcat.agent import Agent
 from agentcat.errors import CompositionError
 from agentcat.monoids import INFERRED, Monoid, ProductMonoid
-from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, whole_type
+from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, walk_whole_type
 
 __all__ = ["FanOut", "Parallel", "StreamingFanOut", "fan_out", "parallel"]
 
@@ -60,13 +60,15 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
         jobs = [functools.partial(branch.invoke, value) for branch in self.branches]
         return tuple(await gather(jobs))
 
-    @property
-    def input_type(self) -> object | None:
-        return self.branches[0].input_type
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.branches[0]._walk_input()
+        return found
 
-    @property
-    def output_type(self) -> object | None:
-        return _tuple_of([whole_type(branch) for branch in self.branches])
+    def _walk_output(self) -> Walk[object | None]:
+        types: list[object | None] = []
+        for branch in self.branches:
+            types.append((yield walk_whole_type(branch)))
+        return _tuple_of(types)
 
     # A chain ``f & g & h`` extends the fan-out instead of nesting pairs, so the override
     # deliberately narrows the inherited ``&``.
@@ -79,42 +81,82 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
     def __and__(self, other: Agent[Any, Any], /) -> Agent[Any, Any]:
         return fan_out(self, other)
 
-    def describe(self) -> Node:
-        return Node("fan_out", "", tuple(branch.describe() for branch in self.branches))
+    def _walk_node(self) -> Walk[Node]:
+        nodes: list[Node] = []
+        for branch in self.branches:
+            nodes.append((yield branch._walk_node()))
+        return Node("fan_out", "", tuple(nodes))
 
     @property
     def _streaming_branches(self) -> tuple[StreamingAgent[In, Any], ...]:
         return self.branches  # type: ignore[return-value]  # `streams`: every branch streams
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
-        branches = self._streaming_branches
-        tag = self._monoid_for_input(value).inject
-        return run.opened(Branches(lambda: _started(branches, [value] * len(branches)), tag, run))
+        leaves, tag = self._leaves(_as_product(self._monoid_for_input(value)))
+        return run.opened(Branches(lambda: _started(leaves, [value] * len(leaves)), tag, run))
 
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
     ) -> AsyncIterator[Any]:
-        feeds = [(branch, monoid) for branch in self._streaming_branches]
-        product = self._monoid_after(monoid)
-        return run.opened(_fed(source, feeds, _to_every(len(feeds)), product, run))
+        leaves, tag = self._leaves(_as_product(self._monoid_after(monoid)))
+        feeds = [(leaf, monoid) for leaf in leaves]
+        return run.opened(_fed(source, feeds, _to_every(len(feeds)), tag, run))
 
-    @property
-    def _needs_whole_input(self) -> bool:
-        return all(branch.needs_whole_input for branch in self._streaming_branches)
+    def _leaves(
+        self, product: ProductMonoid
+    ) -> tuple[list[StreamingAgent[Any, Any]], Callable[[int, Any], Any]]:
+        """The branches to run, and how to tag a delta of each: a branch that is a streaming
+        fan-out itself (``f & (g & h)``) is run as its own branches, each delta injected at its
+        place in the nested tuple, so a group costs no task and no hand-over of its own."""
+        leaves: list[StreamingAgent[Any, Any]] = []
+        paths: list[tuple[tuple[ProductMonoid, int], ...]] = []
+        pending: list[
+            tuple[
+                Sequence[StreamingAgent[Any, Any]],
+                ProductMonoid,
+                tuple[tuple[ProductMonoid, int], ...],
+            ]
+        ] = [(self._streaming_branches, product, ())]
+        while pending:
+            branches, monoid, path = pending.pop()
+            for index, branch in reversed(list(enumerate(branches))):
+                inner = branch.agent if isinstance(branch, StreamingFanOut) else None
+                component = monoid.components[index]
+                if isinstance(inner, FanOut) and isinstance(component, ProductMonoid):
+                    pending.append((inner._streaming_branches, component, (*path, (monoid, index))))
+                else:
+                    leaves.append(branch)
+                    paths.append((*path, (monoid, index)))
+        leaves.reverse()
+        paths.reverse()
+        return leaves, functools.partial(_injected, paths)
 
-    @property
-    def _runs_tasks(self) -> bool:
+    def _walk_whole(self) -> Walk[bool]:
+        for branch in self._streaming_branches:
+            if not (yield branch._walk_whole()):
+                return False
         return True
 
-    @property
-    def _element_type(self) -> object | None:
-        return _tuple_of([branch.element_type for branch in self._streaming_branches])
+    def _walk_tasks(self) -> bool:
+        return True
 
-    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> ProductMonoid:
-        return _product(branch.monoid_after(upstream) for branch in self._streaming_branches)
+    def _walk_element(self) -> Walk[object | None]:
+        types: list[object | None] = []
+        for branch in self._streaming_branches:
+            types.append((yield branch._walk_element()))
+        return _tuple_of(types)
 
-    def _monoid_for_input(self, value: In, /) -> ProductMonoid:
-        return _product(branch._monoid_for_input(value) for branch in self._streaming_branches)
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[ProductMonoid]:
+        monoids: list[Monoid[Any] | None] = []
+        for branch in self._streaming_branches:
+            monoids.append((yield branch._walk_monoid(upstream)))
+        return _product(monoids)
+
+    def _walk_input_monoid(self, value: In, /) -> Walk[ProductMonoid]:
+        monoids: list[Monoid[Any] | None] = []
+        for branch in self._streaming_branches:
+            monoids.append((yield branch._walk_input_monoid(value)))
+        return _product(monoids)
 
 
 @final
@@ -192,16 +234,20 @@ class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstruct
             raise TypeError(f"{self!r} takes a pair, not {value!r}")
         return value
 
-    @property
-    def input_type(self) -> object | None:
-        return _tuple_of([self.first.input_type, self.second.input_type])
+    def _walk_input(self) -> Walk[object | None]:
+        first: object | None = yield self.first._walk_input()
+        second: object | None = yield self.second._walk_input()
+        return _tuple_of([first, second])
 
-    @property
-    def output_type(self) -> object | None:
-        return _tuple_of([whole_type(self.first), whole_type(self.second)])
+    def _walk_output(self) -> Walk[object | None]:
+        first: object | None = yield walk_whole_type(self.first)
+        second: object | None = yield walk_whole_type(self.second)
+        return _tuple_of([first, second])
 
-    def describe(self) -> Node:
-        return Node("parallel", "", (self.first.describe(), self.second.describe()))
+    def _walk_node(self) -> Walk[Node]:
+        first: Node = yield self.first._walk_node()
+        second: Node = yield self.second._walk_node()
+        return Node("parallel", "", (first, second))
 
     @property
     def _sides(self) -> tuple[StreamingAgent[Any, Any], StreamingAgent[Any, Any]]:
@@ -209,7 +255,7 @@ class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstruct
 
     def _open(self, value: tuple[X, W], run: Run, /) -> AsyncIterator[Any]:
         pair = self._pair(value)
-        tag = self._monoid_for_input(value).inject
+        tag = _as_product(self._monoid_for_input(value)).inject
         return run.opened(Branches(lambda: _started(self._sides, pair), tag, run))
 
     def _feed(
@@ -218,34 +264,35 @@ class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstruct
         if not (isinstance(monoid, ProductMonoid) and len(monoid.components) == 2):
             return super()._feed(source, monoid, run)  # a plain pair: wait for it whole
         feeds = list(zip(self._sides, monoid.components, strict=True))
-        product = self._monoid_after(monoid)
-        return run.opened(_fed(source, feeds, _by_component(monoid), product, run))
+        tag = _as_product(self._monoid_after(monoid)).inject
+        return run.opened(_fed(source, feeds, _by_component(monoid), tag, run))
 
-    @property
-    def _needs_whole_input(self) -> bool:
-        return all(side.needs_whole_input for side in self._sides)
+    def _walk_whole(self) -> Walk[bool]:
+        first: bool = yield self._sides[0]._walk_whole()
+        second: bool = yield self._sides[1]._walk_whole()
+        return first and second
 
-    @property
-    def _runs_tasks(self) -> bool:
+    def _walk_tasks(self) -> bool:
         return True
 
-    @property
-    def _element_type(self) -> object | None:
-        return _tuple_of([side.element_type for side in self._sides])
+    def _walk_element(self) -> Walk[object | None]:
+        first: object | None = yield self._sides[0]._walk_element()
+        second: object | None = yield self._sides[1]._walk_element()
+        return _tuple_of([first, second])
 
-    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> ProductMonoid:
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[ProductMonoid]:
         parts: Sequence[Monoid[Any] | None] = (None, None)
         if isinstance(upstream, ProductMonoid) and len(upstream.components) == 2:
             parts = upstream.components
-        return _product(
-            side.monoid_after(part) for side, part in zip(self._sides, parts, strict=True)
-        )
+        first = yield self._sides[0]._walk_monoid(parts[0])
+        second = yield self._sides[1]._walk_monoid(parts[1])
+        return _product([first, second])
 
-    def _monoid_for_input(self, value: tuple[X, W], /) -> ProductMonoid:
-        pair = self._pair(value)
-        return _product(
-            side._monoid_for_input(item) for side, item in zip(self._sides, pair, strict=True)
-        )
+    def _walk_input_monoid(self, value: tuple[X, W], /) -> Walk[ProductMonoid]:
+        left, right = self._pair(value)
+        first = yield self._sides[0]._walk_input_monoid(left)
+        second = yield self._sides[1]._walk_input_monoid(right)
+        return _product([first, second])
 
 
 def parallel(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
@@ -263,6 +310,18 @@ def parallel(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
 
 def _tuple_of(types: list[object | None]) -> object | None:
     return None if None in types else tuple[tuple(types)]  # type: ignore[misc]
+
+
+def _injected(paths: Sequence[tuple[tuple[ProductMonoid, int], ...]], leaf: int, delta: Any) -> Any:
+    """``delta`` of branch ``leaf``, injected at its place: innermost product first."""
+    for product, index in reversed(paths[leaf]):
+        delta = product.inject(index, delta)
+    return delta
+
+
+def _as_product(monoid: Monoid[Any] | None) -> ProductMonoid:
+    assert isinstance(monoid, ProductMonoid), monoid  # what a product's walks return
+    return monoid
 
 
 def _product(monoids: Any) -> ProductMonoid:
@@ -289,7 +348,7 @@ def _fed(
     source: AsyncIterator[Any],
     feeds: Sequence[tuple[StreamingAgent[Any, Any], Monoid[Any] | None]],
     route: Route,
-    product: ProductMonoid,
+    tag: Callable[[int, Any], Any],
     run: Run,
 ) -> Branches[Any]:
     """Branches fed from one input stream: a distributor hands each input delta to the branches
@@ -309,7 +368,7 @@ def _fed(
 
         return starters, [distribute], [end for pair in pairs for end in pair]
 
-    return Branches(prepare, product.inject, run)
+    return Branches(prepare, tag, run)
 
 
 def _feeding(

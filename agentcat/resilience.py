@@ -17,11 +17,11 @@ from attrs import field, frozen, validators
 
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._runtime import Once, Run
-from agentcat._structure import Node
+from agentcat._structure import Node, Walk
 from agentcat.agent import Agent
 from agentcat.errors import CompositionError, StreamingError
 from agentcat.monoids import INFERRED, Monoid, monoid_of
-from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, whole_type
+from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, walk_whole_type
 
 __all__ = ["Backoff", "Fallback", "Retry", "fallback", "retry"]
 
@@ -181,18 +181,20 @@ class Fallback(Combinator[In, Out], metaclass=NoPublicConstructor):
             return await self._whole(value)
         return await _first(self, self._plan, value, self.on, self._summary)  # type: ignore[no-any-return]
 
-    @property
-    def input_type(self) -> object | None:
-        return self.alternatives[0].input_type
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.alternatives[0]._walk_input()
+        return found
 
-    @property
-    def output_type(self) -> object | None:
-        return whole_type(self.alternatives[0])
+    def _walk_output(self) -> Walk[object | None]:
+        found: object | None = yield walk_whole_type(self.alternatives[0])
+        return found
 
-    def describe(self) -> Node:
+    def _walk_node(self) -> Walk[Node]:
+        nodes: list[Node] = []
+        for alternative in self.alternatives:
+            nodes.append((yield alternative._walk_node()))
         slots = ", ".join("{}" for _ in self.alternatives[1:])
-        children = tuple(a.describe() for a in self.alternatives)
-        return Node("fallback", "{}.with_fallback(" + slots + ")", children)
+        return Node("fallback", "{}.with_fallback(" + slots + ")", tuple(nodes))
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
         return run.opened(_attempts(self, self._plan, value, self.on, self._summary, _streaming))
@@ -201,18 +203,22 @@ class Fallback(Combinator[In, Out], metaclass=NoPublicConstructor):
     def _streaming_alternatives(self) -> tuple[StreamingAgent[In, Any], ...]:
         return self.alternatives  # type: ignore[return-value]  # `streams`: every one streams
 
-    @property
-    def _element_type(self) -> object | None:
-        return self._streaming_alternatives[0].element_type
+    def _walk_element(self) -> Walk[object | None]:
+        found: object | None = yield self._streaming_alternatives[0]._walk_element()
+        return found
 
-    @property
-    def _runs_tasks(self) -> bool:
-        return any(a.runs_tasks for a in self._streaming_alternatives)
+    def _walk_tasks(self) -> Walk[bool]:
+        for alternative in self._streaming_alternatives:
+            if (yield alternative._walk_tasks()):
+                return True
+        return False
 
-    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any] | None]:
         """The most specific monoid among the alternatives' (any may be the one that answers):
         the first one known by type, else :data:`INFERRED` if one infers, else ``None``."""
-        known = [a.monoid_after(upstream) for a in self._streaming_alternatives]
+        known: list[Monoid[Any] | None] = []
+        for alternative in self._streaming_alternatives:
+            known.append((yield alternative._walk_monoid(upstream)))
         specific = [m for m in known if m is not None and m is not INFERRED]
         return specific[0] if specific else next((m for m in known if m is not None), None)
 
@@ -249,16 +255,17 @@ class Retry(Combinator[In, Out], metaclass=NoPublicConstructor):
             return await self._whole(value)
         return await _first(self, self._plan, value, self.on, self._summary)  # type: ignore[no-any-return]
 
-    @property
-    def input_type(self) -> object | None:
-        return self.agent.input_type
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.agent._walk_input()
+        return found
 
-    @property
-    def output_type(self) -> object | None:
-        return whole_type(self.agent)
+    def _walk_output(self) -> Walk[object | None]:
+        found: object | None = yield walk_whole_type(self.agent)
+        return found
 
-    def describe(self) -> Node:
-        return Node("retry", "{}" + f".with_retry({self.attempts})", (self.agent.describe(),))
+    def _walk_node(self) -> Walk[Node]:
+        node: Node = yield self.agent._walk_node()
+        return Node("retry", "{}" + f".with_retry({self.attempts})", (node,))
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
         return run.opened(_attempts(self, self._plan, value, self.on, self._summary, _streaming))
@@ -267,16 +274,17 @@ class Retry(Combinator[In, Out], metaclass=NoPublicConstructor):
     def _streaming_agent(self) -> StreamingAgent[In, Any]:
         return self.agent  # type: ignore[return-value]  # `streams`: it streams
 
-    @property
-    def _element_type(self) -> object | None:
-        return self._streaming_agent.element_type
+    def _walk_element(self) -> Walk[object | None]:
+        found: object | None = yield self._streaming_agent._walk_element()
+        return found
 
-    @property
-    def _runs_tasks(self) -> bool:
-        return self._streaming_agent.runs_tasks
+    def _walk_tasks(self) -> Walk[bool]:
+        found: bool = yield self._streaming_agent._walk_tasks()
+        return found
 
-    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
-        return self._streaming_agent.monoid_after(upstream)
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any] | None]:
+        found: Monoid[Any] | None = yield self._streaming_agent._walk_monoid(upstream)
+        return found
 
 
 def _exception_classes(on: object, where: str) -> tuple[type[Exception], ...]:

@@ -9,15 +9,15 @@ from typing import Any, TypeVar, final
 from attrs import frozen
 from returns.result import Result, Success
 
-from agentcat._annotations import check_compatible
+from agentcat._annotations import check_compatible, compatible
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Run, mapped
-from agentcat._structure import Node, operand
-from agentcat.agent import Agent, Identity
+from agentcat._runtime import Ending, Run, accumulate, stepped
+from agentcat._structure import Node, Walk, operand
+from agentcat.agent import Agent, Composite, Identity
 from agentcat.errors import CompositionError
 from agentcat.fallible import Catching, Fallible
 from agentcat.monoids import Monoid
-from agentcat.streaming import Combinator, Lifted, StreamingAgent, whole_type
+from agentcat.streaming import Combinator, Lifted, StreamingAgent, walk_whole_type, whole_type
 
 __all__ = ["FallibleSequence", "Pipeline", "compose"]
 
@@ -54,16 +54,19 @@ class Pipeline(Combinator[In, Out], metaclass=NoPublicConstructor):
             result = await stage.invoke(result)
         return result  # type: ignore[no-any-return]
 
-    @property
-    def input_type(self) -> object | None:
-        return self.stages[0].input_type
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.stages[0]._walk_input()
+        return found
 
-    @property
-    def output_type(self) -> object | None:
-        return whole_type(self.stages[-1])
+    def _walk_output(self) -> Walk[object | None]:
+        found: object | None = yield walk_whole_type(self.stages[-1])
+        return found
 
-    def describe(self) -> Node:
-        return Node("sequence", "", tuple(stage.describe() for stage in self.stages))
+    def _walk_node(self) -> Walk[Node]:
+        nodes: list[Node] = []
+        for stage in self.stages:
+            nodes.append((yield stage._walk_node()))
+        return Node("sequence", "", tuple(nodes))
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
         first, *rest = self._streaming_stages
@@ -78,24 +81,32 @@ class Pipeline(Combinator[In, Out], metaclass=NoPublicConstructor):
     def _streaming_stages(self) -> tuple[StreamingAgent[Any, Any], ...]:
         return self.stages  # type: ignore[return-value]  # `streams`: every stage streams
 
-    @property
-    def _needs_whole_input(self) -> bool:
-        return self._streaming_stages[0].needs_whole_input
+    def _walk_whole(self) -> Walk[bool]:
+        found: bool = yield self._streaming_stages[0]._walk_whole()
+        return found
 
-    @property
-    def _runs_tasks(self) -> bool:
-        return any(stage.runs_tasks for stage in self._streaming_stages)
+    def _walk_tasks(self) -> Walk[bool]:
+        for stage in self._streaming_stages:
+            if (yield stage._walk_tasks()):
+                return True
+        return False
 
-    @property
-    def _element_type(self) -> object | None:
-        return self._streaming_stages[-1].element_type
+    def _walk_element(self) -> Walk[object | None]:
+        found: object | None = yield self._streaming_stages[-1]._walk_element()
+        return found
 
-    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
-        return _through(self._streaming_stages, upstream)
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any] | None]:
+        monoid = upstream
+        for stage in self._streaming_stages:
+            monoid = yield stage._walk_monoid(monoid)
+        return monoid
 
-    def _monoid_for_input(self, value: In, /) -> Monoid[Any] | None:
+    def _walk_input_monoid(self, value: In, /) -> Walk[Monoid[Any] | None]:
         first, *rest = self._streaming_stages
-        return _through(rest, first._monoid_for_input(value))
+        monoid: Monoid[Any] | None = yield first._walk_input_monoid(value)
+        for stage in rest:
+            monoid = yield stage._walk_monoid(monoid)
+        return monoid
 
 
 def _through(
@@ -114,33 +125,114 @@ def _chain(
     monoid: Monoid[Any] | None,
     run: Run,
 ) -> AsyncIterator[Any]:
-    """Feed each stage from the deltas of the one before; a run of per-delta maps is one step."""
+    """Feed each stage from the deltas of the one before.
+
+    A whole-input stage cannot start before its input has ended, so the stages before it are
+    drained first: the chain is run as *segments*, one after the other, each cut at a run of
+    whole-input stages, and only the last one streams to the reader. So a long pipeline is only
+    as deep, in the stack, as its longest run of transducers."""
+    segments = _segments(stages)
+    if len(segments) == 1 and not segments[0][0]:
+        return _linked(segments[0][1], iterator, monoid, run)
+    return run.opened(_Segmented(segments, iterator, monoid, run))
+
+
+Segment = tuple[
+    tuple[StreamingAgent[Any, Any], ...],  # whole-input stages, given each the whole before
+    tuple[StreamingAgent[Any, Any], ...],  # then the stages that take their input as it comes
+]
+
+
+def _segments(
+    stages: tuple[StreamingAgent[Any, Any], ...] | list[StreamingAgent[Any, Any]],
+) -> list[Segment]:
+    segments: list[Segment] = []
+    wholes: list[StreamingAgent[Any, Any]] = []
+    then: list[StreamingAgent[Any, Any]] = []
+    for stage in stages:
+        if stage.needs_whole_input and not stage._forwards and stage._delta_step is None:
+            if then:
+                segments.append((tuple(wholes), tuple(then)))
+                wholes, then = [], []
+            wholes.append(stage)
+        else:
+            then.append(stage)
+    segments.append((tuple(wholes), tuple(then)))
+    return segments
+
+
+def _linked(
+    stages: tuple[StreamingAgent[Any, Any], ...],
+    iterator: AsyncIterator[Any],
+    monoid: Monoid[Any] | None,
+    run: Run,
+) -> AsyncIterator[Any]:
+    """Stages that take their input as it comes, each fed from the one before; a forwarder is
+    left out, and consecutive per-delta maps and filters are one step (the laws allow both)."""
     index = 0
     while index < len(stages):
         stage = stages[index]
-        function = stage._delta_function
-        if function is None:
-            iterator = stage._feed(iterator, monoid, run)
-            monoid = stage.monoid_after(monoid)
+        end = index + 1
+        if stage._forwards:
+            pass
+        elif stage._delta_step is not None:
+            while end < len(stages) and (stages[end]._delta_step or stages[end]._forwards):
+                end += 1
+            steps = [s._delta_step for s in stages[index:end] if s._delta_step is not None]
+            iterator = run.opened(stepped(steps, iterator))
         else:
-            functions = [function]
-            monoid = stage.monoid_after(monoid)
-            while index + 1 < len(stages):
-                following = stages[index + 1]
-                function = following._delta_function
-                if function is None:
-                    break
-                functions.append(function)
-                monoid = following.monoid_after(monoid)
-                index += 1
-            iterator = run.opened(mapped(functions, iterator))
-        index += 1
+            iterator = stage._feed(iterator, monoid, run)
+        monoid = _through(stages[index:end], monoid)
+        index = end
     return iterator
+
+
+class _Segmented(Ending[Any]):
+    """A chain run as segments (see :func:`_chain`): on the first request, every segment but the
+    last is drained into the whole input of the next one, in a loop; the last one streams."""
+
+    __slots__ = ("_inner", "_monoid", "_run", "_segments", "_source", "ended")
+
+    def __init__(
+        self,
+        segments: list[Segment],
+        source: AsyncIterator[Any],
+        monoid: Monoid[Any] | None,
+        run: Run,
+    ) -> None:
+        self._segments, self._source, self._monoid, self._run = segments, source, monoid, run
+        self._inner: AsyncIterator[Any] | None = None
+        self.ended = False
+
+    async def __anext__(self) -> Any:
+        inner = self._inner
+        if inner is None:
+            inner = self._inner = await self._start()
+        piece = await anext(inner)
+        self.ended = isinstance(inner, Ending) and inner.ended
+        return piece
+
+    async def _start(self) -> AsyncIterator[Any]:
+        source, monoid, run = self._source, self._monoid, self._run
+        for wholes, then in self._segments:
+            if wholes:
+                value = await accumulate(source, monoid)
+                *before, last = wholes
+                for stage in before:
+                    value = await accumulate(
+                        stage._open(value, run), stage._monoid_for_input(value)
+                    )
+                source, monoid = last._open(value, run), last._monoid_for_input(value)
+            source = _linked(then, source, monoid, run)
+            monoid = _through(then, monoid)
+        return source
 
 
 @final
 @frozen(repr=False)
-class FallibleSequence(Fallible[In, Out, Err], metaclass=NoPublicConstructor):
+class FallibleSequence(
+    Fallible[In, Out, Err], Composite[In, Result[Out, Err]], metaclass=NoPublicConstructor
+):
     """Fallible agents in sequence, stopping at the first ``Failure`` (flat, like `Pipeline`)."""
 
     _built_by = "fallible >> fallible"
@@ -155,12 +247,18 @@ class FallibleSequence(Fallible[In, Out, Err], metaclass=NoPublicConstructor):
             result = await stage.invoke(result.unwrap())
         return result
 
-    @property
-    def input_type(self) -> object | None:
-        return self.stages[0].input_type
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.stages[0]._walk_input()
+        return found
 
-    def describe(self) -> Node:
-        return Node("result_sequence", "", tuple(stage.describe() for stage in self.stages))
+    def _walk_output(self) -> object | None:
+        return None  # the error types of the stages are not known at run time
+
+    def _walk_node(self) -> Walk[Node]:
+        nodes: list[Node] = []
+        for stage in self.stages:
+            nodes.append((yield stage._walk_node()))
+        return Node("result_sequence", "", tuple(nodes))
 
 
 def compose(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
@@ -200,13 +298,16 @@ def compose(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
 
 
 def _check(left: Agent[Any, Any], produced: object, right: Agent[Any, Any]) -> None:
-    """The run-time type check of ``left >> right``, naming the operands as they are written."""
-    check_compatible(
-        operand(left.describe(), "sequence", first=True),
-        produced,
-        operand(right.describe(), "sequence", first=False),
-        right.input_type,
-    )
+    """The run-time type check of ``left >> right``, naming the operands as they are written
+    (only when they disagree: writing them costs a walk of both)."""
+    expected = right.input_type
+    if not compatible(produced, expected):
+        check_compatible(
+            operand(left.describe(), "sequence", first=True),
+            produced,
+            operand(right.describe(), "sequence", first=False),
+            expected,
+        )
 
 
 def _kleisli(left: Fallible[Any, Any, Any], right: Fallible[Any, Any, Any]) -> Agent[Any, Any]:

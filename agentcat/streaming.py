@@ -21,9 +21,9 @@ from attrs import field, frozen
 
 from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import HOST, Ending, Run, accumulate
-from agentcat._structure import Node
-from agentcat.agent import Agent, FunctionAgent, Identity, declared_arguments
+from agentcat._runtime import HOST, DeltaStep, Ending, Run, accumulate
+from agentcat._structure import Node, Walk, walk
+from agentcat.agent import Agent, Composite, FunctionAgent, Identity, declared_arguments
 from agentcat.chunks import ChunkStream
 from agentcat.errors import CompositionError
 from agentcat.monoids import INFERRED, Monoid, monoid_for
@@ -138,9 +138,30 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
     def _monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
         return self.monoid_after(monoid_for(type(value)))
 
-    _delta_function: Callable[[Any], Any] | None = None
-    """The function a per-delta map applies (``map_deltas``), so that a pipeline can fuse a run
-    of them into one step; ``None`` for every other stage."""
+    # What a combinator asks of its parts, as steps of a walk (see `Combinator`); a leaf
+    # answers with its value.
+    def _walk_element(self) -> Walk[object | None] | object | None:
+        return self.element_type
+
+    def _walk_whole(self) -> Walk[bool] | bool:
+        return self.needs_whole_input
+
+    def _walk_tasks(self) -> Walk[bool] | bool:
+        return self.runs_tasks
+
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any] | None] | Any:
+        return self.monoid_after(upstream)
+
+    def _walk_input_monoid(self, value: In, /) -> Walk[Monoid[Any] | None] | Any:
+        return self._monoid_for_input(value)
+
+    _delta_step: DeltaStep | None = None
+    """What a per-delta stage does to each delta (``map_deltas``, ``filter_deltas``), so that a
+    pipeline can fuse a run of them into one step; ``None`` for every other stage."""
+
+    _forwards: bool = False
+    """Whether the stage passes every delta on unchanged (``forward``): a pipeline leaves it out,
+    as the identity law allows."""
 
     # The operators refine `Agent`'s: streaming in, streaming out.
     @overload  # type: ignore[override]
@@ -233,7 +254,7 @@ class _OpenAfter(Ending[U]):
         return piece
 
 
-class Combinator(Agent[In, Out]):
+class Combinator(Composite[In, Out]):
     """An agent made of other agents (a sequence, a fan-out, a fallback...), written once for
     plain and streaming parts.
 
@@ -241,6 +262,7 @@ class Combinator(Agent[In, Out]):
     to a streaming one is lifted). With plain parts it is a plain agent, and lifting it gives one
     chunk, its output. With streaming parts the operators hand out ``lift(combinator)``, whose
     deltas come from the methods below, and ``invoke`` gives the whole value of that stream.
+    Like every :class:`Composite`, it defines what it says of itself over its parts as walks.
     """
 
     __slots__ = ()
@@ -268,26 +290,50 @@ class Combinator(Agent[In, Out]):
 
     @property
     def _needs_whole_input(self) -> bool:
-        return True
+        return walk(self._walk_whole())
 
     @property
-    @abstractmethod
-    def _runs_tasks(self) -> bool: ...
+    def _runs_tasks(self) -> bool:
+        return walk(self._walk_tasks())
 
     @property
-    @abstractmethod
-    def _element_type(self) -> object | None: ...
+    def _element_type(self) -> object | None:
+        return walk(self._walk_element())
 
-    @abstractmethod
-    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None: ...
+    def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return walk(self._walk_monoid(upstream))
 
     def _monoid_for_input(self, value: In, /) -> Monoid[Any] | None:
-        return self._monoid_after(monoid_for(type(value)))
+        return walk(self._walk_input_monoid(value))
+
+    def _walk_whole(self) -> Walk[bool] | bool:
+        return True
+
+    @abstractmethod
+    def _walk_tasks(self) -> Walk[bool] | bool: ...
+
+    @abstractmethod
+    def _walk_element(self) -> Walk[object | None] | object | None: ...
+
+    @abstractmethod
+    def _walk_monoid(
+        self, upstream: Monoid[Any] | None, /
+    ) -> Walk[Monoid[Any] | None] | Monoid[Any] | None: ...
+
+    def _walk_input_monoid(self, value: In, /) -> Walk[Monoid[Any] | None] | Monoid[Any] | None:
+        monoid: Monoid[Any] | None = yield self._walk_monoid(monoid_for(type(value)))
+        return monoid
+
+
+def walk_whole_type(agent: Agent[Any, Any]) -> Walk[object | None] | object | None:
+    """The step of a walk that asks what ``agent``'s output adds up to: its deltas' type when it
+    streams, else its output's."""
+    return agent._walk_element() if isinstance(agent, StreamingAgent) else agent._walk_output()
 
 
 def whole_type(agent: Agent[Any, Any]) -> object | None:
     """What an agent's output adds up to: its deltas' type when it streams, else its output's."""
-    return agent.element_type if isinstance(agent, StreamingAgent) else agent.output_type
+    return walk(walk_whole_type(agent))
 
 
 @frozen(repr=False)
@@ -334,13 +380,11 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
 
     @property
     def needs_whole_input(self) -> bool:
-        parts = self._streaming_parts
-        return True if parts is None else parts._needs_whole_input
+        return walk(self._walk_whole())
 
     @property
     def runs_tasks(self) -> bool:
-        parts = self._streaming_parts
-        return False if parts is None else parts._runs_tasks
+        return walk(self._walk_tasks())
 
     @property
     def monoid(self) -> Monoid[Out]:
@@ -348,43 +392,80 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
         return self.monoid_after(None)
 
     def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Out]:
-        if self.given_monoid is not None:
-            return self.given_monoid
-        parts = self._streaming_parts
-        found = monoid_for(self.element_type) if parts is None else parts._monoid_after(upstream)
-        return found or INFERRED
+        return walk(self._walk_monoid(upstream))
 
     def _monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
-        parts = self._streaming_parts
-        if self.given_monoid is not None or parts is None:
-            return self.monoid
-        return parts._monoid_for_input(value) or INFERRED
+        return walk(self._walk_input_monoid(value))
 
     @property
     def element_type(self) -> object | None:
-        parts = self._streaming_parts
-        if parts is not None:
-            return parts._element_type
-        output = self.agent.output_type
-        if typing.get_origin(output) in _ITERATORS:
-            return typing.get_args(output)[0] if typing.get_args(output) else None
-        return output
+        return walk(self._walk_element())
 
     @property
     def input_type(self) -> object | None:
-        return self.agent.input_type
+        return walk(self._walk_input())
 
     @property
     def name(self) -> str:
         return self.agent.name
 
     def describe(self) -> Node:
+        return walk(self._walk_node())
+
+    # The view answers for its agent: what the combinator of streaming parts says, or, for a
+    # lifted plain agent, one delta of its output (the items of an async iterator it returns).
+    def _walk_whole(self) -> Walk[bool]:
+        parts = self._streaming_parts
+        return True if parts is None else (yield parts._walk_whole())
+
+    def _walk_tasks(self) -> Walk[bool]:
+        parts = self._streaming_parts
+        return False if parts is None else (yield parts._walk_tasks())
+
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any]]:
+        if self.given_monoid is not None:
+            return self.given_monoid
+        parts = self._streaming_parts
+        found: Monoid[Any] | None
+        if parts is None:
+            element: object | None = yield self._walk_element()
+            found = monoid_for(element)
+        else:
+            found = yield parts._walk_monoid(upstream)
+        return found or INFERRED
+
+    def _walk_input_monoid(self, value: In, /) -> Walk[Monoid[Any]]:
+        parts = self._streaming_parts
+        found: Monoid[Any] | None
+        if self.given_monoid is not None or parts is None:
+            found = yield self._walk_monoid(None)
+        else:
+            found = yield parts._walk_input_monoid(value)
+        return found or INFERRED
+
+    def _walk_element(self) -> Walk[object | None]:
+        parts = self._streaming_parts
+        found: object | None
+        if parts is not None:
+            found = yield parts._walk_element()
+            return found
+        found = yield self.agent._walk_output()
+        if typing.get_origin(found) in _ITERATORS:
+            return typing.get_args(found)[0] if typing.get_args(found) else None
+        return found
+
+    def _walk_input(self) -> Walk[object | None]:
+        found: object | None = yield self.agent._walk_input()
+        return found
+
+    def _walk_node(self) -> Walk[Node]:
         agent = self.agent
+        node: Node = yield agent._walk_node()
         if self._streaming_parts is not None:
-            return agent.describe()  # `model >> up` is written as it is built
+            return node  # `model >> up` is written as it is built
         if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
-            return Node("agent", agent.name)  # @streaming: its own name streams
-        return Node("lift", "lift({})", (agent.describe(),))
+            return node  # @streaming: its own name streams
+        return Node("lift", "lift({})", (node,))
 
 
 _ITERATORS = (

@@ -13,7 +13,7 @@ from attrs import field, frozen
 from agentcat._annotations import hints_of
 from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import given, mapped
+from agentcat._runtime import DeltaStep, given, stepped
 from agentcat._structure import Node
 from agentcat.monoids import Monoid, monoid_for
 from agentcat.streaming import StreamingAgent
@@ -136,11 +136,11 @@ class MapDeltas(Transducer[In, Out], metaclass=NoPublicConstructor):
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
-        return mapped([self.function], source)
+        return stepped([(False, self.function)], source)
 
     @property
-    def _delta_function(self) -> Callable[[In], Out]:  # type: ignore[override]
-        return self.function
+    def _delta_step(self) -> DeltaStep:  # type: ignore[override]
+        return (False, self.function)
 
     @property
     def monoid(self) -> Monoid[Out] | None:
@@ -186,6 +186,7 @@ class Forward(Transducer[Any, Any], metaclass=NoPublicConstructor):
     """The forwarding transducer: every delta passes on unchanged, at once."""
 
     _built_by = "agentcat.forward, the one forwarder"
+    _forwards = True
 
     async def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
         async for delta in source:
@@ -214,11 +215,12 @@ class FilterDeltas(Transducer[T, T], metaclass=NoPublicConstructor):
 
     keep: Callable[[T], bool]
 
-    async def transduce(self, source: AsyncIterator[T], /) -> AsyncIterator[T]:
-        keep = self.keep
-        async for delta in source:
-            if keep(delta):
-                yield delta
+    def transduce(self, source: AsyncIterator[T], /) -> AsyncIterator[T]:
+        return stepped([(True, self.keep)], source)
+
+    @property
+    def _delta_step(self) -> DeltaStep:  # type: ignore[override]
+        return (True, self.keep)
 
     def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[T] | None:
         return upstream
@@ -238,29 +240,57 @@ def filter_deltas(keep: Callable[[X], bool], /) -> FilterDeltas[X]:
     return create(FilterDeltas, keep)
 
 
-_SENTENCE_END = re.compile("[.!?\u2026]+[\"'\u201d\u2019)\\]]*\\s+")
+_ENDS = ".!?\u2026"
+"""Punctuation that ends a sentence where white space follows it."""
+_FULL_WIDTH_ENDS = "\u3002\uff01\uff1f"
+"""Full-width punctuation that ends a sentence by itself (。！？: CJK writes no space after)."""
+_CLOSERS = "\"'\u201d\u2019)]\u300d\u300f\uff09"
+"""What may close a sentence after its punctuation: quotes and brackets (」』） too)."""
+_SENTENCE_END = re.compile(
+    f"[{re.escape(_ENDS)}]+[{re.escape(_CLOSERS)}]*\\s+"
+    f"|[{re.escape(_FULL_WIDTH_ENDS)}]+[{re.escape(_CLOSERS)}]*\\s*"
+)
+
+
+def _open_end(text: str) -> int:
+    """Where an end of sentence may still be growing at the end of ``text`` (its punctuation,
+    closers and white space so far), or ``len(text)`` if none is: the next delta is searched
+    from there, so no text is searched twice."""
+    index = len(text)
+    while index and text[index - 1].isspace():
+        index -= 1
+    while index and text[index - 1] in _CLOSERS:
+        index -= 1
+    start = index
+    while start and text[start - 1] in _ENDS + _FULL_WIDTH_ENDS:
+        start -= 1
+    return start if start < index else len(text)
 
 
 @final
 @frozen(repr=False)
 class SplitSentences(Transducer[str, str], metaclass=NoPublicConstructor):
     """Text in, one delta per complete sentence out (with its trailing white space), each
-    passed on as soon as the white space after its final punctuation arrives; the rest of the
-    text comes last. Sound: the output adds up to the input for every chunking."""
+    passed on as soon as its end is certain: the white space after its final punctuation, or
+    for full-width punctuation (。！？) the next character that is not a closer. The rest of the
+    text comes last. Sound: the output adds up to the input for every chunking. Linear in its
+    input: each character is searched once."""
 
     _built_by = "agentcat.split_sentences"
 
     async def transduce(self, source: AsyncIterator[str], /) -> AsyncIterator[str]:
-        pending = ""
+        pending = ""  # the text not passed on yet
+        searched = 0  # no end of sentence starts in pending[:searched] any more
         async for delta in source:
             pending += delta
             start = 0
-            for end in _SENTENCE_END.finditer(pending):
-                if end.end() == len(pending):  # more white space may follow in the next delta
+            for end in _SENTENCE_END.finditer(pending, searched):
+                if end.end() == len(pending):  # it may still grow with the next delta
                     break
                 yield pending[start : end.end()]
                 start = end.end()
             pending = pending[start:]
+            searched = _open_end(pending)
         if pending:
             yield pending
 

@@ -427,3 +427,39 @@ def test_products_are_built_by_their_operators_only() -> None:
         FanOut((up, size))
     with pytest.raises(TypeError, match=r"write f \* g"):
         Parallel(up, size)
+
+
+# --- scale: a fan-out nested a thousand deep -----------------------------------------------------
+
+
+def nested(depth: int, branch: Agent[Any, Any]) -> Agent[Any, Any]:
+    """``branch & (branch & (... & branch))``, ``depth`` levels."""
+    built: Agent[Any, Any] = branch
+    for _ in range(depth):
+        built = branch & built
+    return built
+
+
+def innermost(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = value[1]
+    return value
+
+
+@pytest.mark.anyio
+async def test_a_plain_fan_out_nested_a_thousand_deep_runs_and_prints() -> None:
+    deep = nested(1000, up)
+    assert repr(deep).startswith("up & (up & (up & ")
+    assert repr(deep).count("(") == 999
+    assert innermost(await deep.invoke("a"), 1000) == "A"
+    assert deep.input_type is str
+
+
+@pytest.mark.anyio
+async def test_a_streaming_fan_out_nested_a_thousand_deep_runs_and_prints() -> None:
+    deep = Tokens(["a", "b"]) >> nested(1000, forward)
+    assert repr(deep).startswith("tokens >> (forward & (forward & ")
+    async with deep.stream("") as stream:
+        chunks = [chunk async for chunk in stream]
+    assert innermost(chunks[-1].accumulated, 1000) == "ab"
+    assert chunks[-1].accumulated[0] == "ab"

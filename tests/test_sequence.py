@@ -8,6 +8,7 @@ its model, the plain function it must compute.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -16,7 +17,18 @@ from agentcat_laws import Op, Program, programs, texts
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentcat import Agent, Id, StreamingAgent, agent, forward, lift, streaming
+from agentcat import (
+    Agent,
+    Id,
+    StreamingAgent,
+    agent,
+    filter_deltas,
+    forward,
+    lift,
+    map_deltas,
+    streaming,
+    transducer,
+)
 from agentcat.sequence import FallibleSequence, Pipeline
 from agentcat.streaming import Lifted
 from tests.helpers import Counted
@@ -301,3 +313,58 @@ def test_the_right_operand_must_be_an_agent() -> None:
         up >> len  # type: ignore[operator]
     with pytest.raises(TypeError, match="not an Agent"):
         model >> "x"  # type: ignore[operator]
+
+
+# --- scale: far deeper than anyone builds, within Python's own recursion limit ----------------
+
+
+@streaming
+async def two_words(prompt: str) -> AsyncIterator[str]:
+    yield "a "
+    yield "b "
+
+
+@transducer
+async def passing(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for delta in deltas:
+        yield delta
+
+
+def keep(delta: str) -> bool:
+    return True
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "kind",
+    ["@transducer", "filter_deltas", "map_deltas", "whole-input lift", "forward", "mixed"],
+)
+async def test_nine_hundred_stages_of_every_kind_run(kind: str) -> None:
+    limit = sys.getrecursionlimit()
+    kinds: dict[str, list[StreamingAgent[str, str]]] = {
+        "@transducer": [passing],
+        "filter_deltas": [filter_deltas(keep)],
+        "map_deltas": [map_deltas(str.upper)],
+        "whole-input lift": [lift(exclaim)],
+        "forward": [forward],
+        "mixed": [passing, filter_deltas(keep), lift(up), map_deltas(str.lower), forward],
+    }
+    pipeline: StreamingAgent[str, str] = two_words
+    for index in range(900):
+        stages = kinds[kind]
+        pipeline = pipeline >> stages[index % len(stages)]
+    assert len(repr(pipeline)) > 900
+    expected = {
+        "@transducer": "a b ",
+        "filter_deltas": "a b ",
+        "map_deltas": "A B ",
+        "whole-input lift": "a b " + "!" * 900,
+        "forward": "a b ",
+        "mixed": "a b ",
+    }[kind]
+    async with pipeline.stream("") as stream:
+        chunks = [chunk async for chunk in stream]
+    assert chunks[-1].accumulated == expected
+    if kind == "whole-input lift":
+        assert len(chunks) == 1  # a pipeline of whole-input stages gives one chunk, done
+    assert sys.getrecursionlimit() == limit

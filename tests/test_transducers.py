@@ -44,7 +44,13 @@ SOUND_TRANSDUCERS: dict[str, StreamingAgent[str, str]] = {
 
 @pytest.mark.parametrize("name", SOUND_TRANSDUCERS)
 @pinned
-@given(x=TEXT | st.sampled_from(["A b. C d? E! f", "x.\ny. ", "Mr. Smith. Hi"]), c=chunk_plans())
+@given(
+    x=TEXT
+    | st.sampled_from(
+        ["A b. C d? E! f", "x.\ny. ", "Mr. Smith. Hi", "你好。世界！再见？", "「はい。」次"]
+    ),
+    c=chunk_plans(),
+)
 async def test_s3_built_in_transducers_are_sound(name: str, x: str, c: ChunkPlan) -> None:
     """Fed any chunking of x, a transducer's output adds up to its output for x whole."""
     transducer = SOUND_TRANSDUCERS[name]
@@ -203,3 +209,22 @@ async def test_transducer_takes_a_monoid_for_what_the_annotation_does_not_tell()
 
     assert latest.monoid is monoids.LAST
     assert await (chunked(EACH) >> latest).stream("abc") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("A b. C d? E! f", ["A b. ", "C d? ", "E! ", "f"]),
+        ('He said "yes." Then left.  Done', ['He said "yes." ', "Then left.  ", "Done"]),
+        ("Wait... what?! Ok", ["Wait... ", "what?! ", "Ok"]),
+        ("no end at all", ["no end at all"]),
+        ("你好。世界！再见？", ["你好。", "世界！", "再见？"]),
+        ("「はい。」と言った。次", ["「はい。」", "と言った。", "次"]),
+    ],
+)
+async def test_split_sentences_cuts_after_each_sentence_end(
+    text: str, sentences: list[str]
+) -> None:
+    for plan in (WHOLE, EACH):
+        async with (chunked(plan) >> split_sentences).stream(text) as stream:
+            assert [chunk.delta async for chunk in stream if chunk.delta] == sentences
