@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import sys
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 import anyio
+import anyio.abc
 
-from agentcat._runtime import aclose
-from agentcat.errors import StreamClosedError
+from agentcat._runtime import HOST, aclose
+from agentcat.errors import StreamClosedError, StreamScopeError
 
 __all__ = ["StreamedPromise"]
 
@@ -58,6 +60,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         self._whole: tuple[W] | None = None
         self._failure: Exception | None = None
         self._unscoped: Exception | None = None
+        self._scope: _Scope | None = None
 
     # What a subclass refines ----------------------------------------------------------
 
@@ -81,6 +84,14 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
     async def _close_source(self) -> None:
         await aclose(self._source)
+
+    def _needs_scope(self, message: object) -> None:
+        """Say that producing runs tasks, which need the scope of ``async with``: until one is
+        open, reading raises :class:`agentcat.StreamScopeError` with ``message``."""
+        self._unscoped = StreamScopeError(message)
+
+    def _entered(self, group: anyio.abc.TaskGroup) -> None:
+        """The scope is open: the tasks of production start in ``group``."""
 
     # Production -----------------------------------------------------------------------
 
@@ -152,13 +163,18 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         return tuple(self._present(index) for index in range(count))
 
     async def result(self) -> W:
-        """The whole value: every piece is produced, then assembled into one value.
+        """The whole value: every piece is produced, then assembled into one value. A promise
+        whose production runs tasks hosts them for the time it takes.
 
         Raises:
             BaseException: the producer's error, or the assembly's, the same one every time.
         """
         if self._whole is None and self._failure is None:
-            await self._drain()
+            if self._unscoped is not None and not self._finished:
+                async with self:
+                    await self._drain()
+            else:
+                await self._drain()
             try:
                 self._whole = (await self._assemble(),)
             except Exception as error:
@@ -182,7 +198,18 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         if not self._finished:
             await self._finish(StreamClosedError(_Said(self, "was closed before its end")))
 
+    # A promise whose production runs tasks is read inside `async with`, which owns them ------
+
     async def __aenter__(self) -> Self:
+        scope = self._scope
+        if scope is None and self._unscoped is not None and not self._finished:
+            group = anyio.create_task_group()
+            await group.__aenter__()
+            self._scope = _Scope(group, anyio.get_current_task().id, HOST.set(group))
+            self._entered(group)
+            self._unscoped = None
+        elif scope is not None and scope.owner == anyio.get_current_task().id:
+            scope.depth += 1
         return self
 
     async def __aexit__(
@@ -191,7 +218,42 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        scope = self._scope
+        if scope is None:
+            await self.aclose()
+            return
+        if scope.owner != anyio.get_current_task().id or scope.left:
+            return  # inside the scope of another `async with`, whose owner closes the promise
+        if scope.depth:
+            scope.depth -= 1
+            return
+        scope.left = True
+        try:
+            await self.aclose()  # stops every task the promise started, and waits for them
+        finally:
+            HOST.reset(scope.token)
+            scope.group.cancel_scope.cancel()  # what is left now has nothing to do
+            # Left with no exception: the tasks have stopped, and the reader's own exception
+            # must come out as it is, not wrapped in the group's.
+            await scope.group.__aexit__(None, None, None)
+
+
+class _Scope:
+    """The ``async with`` that holds a promise whose production runs tasks: its task group, the
+    task that entered it (only that task's way out closes the promise), and how deeply it
+    re-entered."""
+
+    __slots__ = ("depth", "group", "left", "owner", "token")
+
+    def __init__(
+        self,
+        group: anyio.abc.TaskGroup,
+        owner: int,
+        token: contextvars.Token[anyio.abc.TaskGroup | None],
+    ) -> None:
+        self.group, self.owner, self.token = group, owner, token
+        self.depth = 0
+        self.left = False
 
 
 class _Replay(AsyncIterator[P]):

@@ -3,10 +3,8 @@ returns and a message's tokens are."""
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import AsyncIterator, Iterable
-from types import TracebackType
-from typing import Any, Generic, Self
+from typing import Any, Generic
 
 import anyio
 import anyio.abc
@@ -14,8 +12,8 @@ from attrs import field, frozen
 from typing_extensions import TypeVar
 
 from agentcat._promise import StreamedPromise
-from agentcat._runtime import HOST, Ending, Run, deltas
-from agentcat.errors import MonoidError, StreamScopeError
+from agentcat._runtime import Ending, Run, deltas
+from agentcat.errors import MonoidError
 from agentcat.monoids import Monoid, monoid_of
 
 __all__ = ["Chunk", "ChunkStream"]
@@ -130,7 +128,6 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         self._accumulation: _Accumulation[T] | None = None
         self._ending = deltas if isinstance(deltas, Ending) else None
         self._single = False
-        self._scope: _Scope | None = None
 
     @classmethod
     def of(cls, items: Iterable[T], monoid: Monoid[T] | None = None) -> ChunkStream[T]:
@@ -153,7 +150,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         stream = ChunkStream(deltas, monoid, name=name)
         stream._run = run
         if hosted:
-            stream._unscoped = StreamScopeError(_Unscoped(stream))
+            stream._needs_scope(_Unscoped(stream))
         return stream
 
     def __repr__(self) -> str:
@@ -229,50 +226,9 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         else:
             await super()._close_source()
 
-    # A stream that runs tasks is read inside the scope of `async with`, which owns them ------
-
-    async def __aenter__(self) -> Self:
-        scope = self._scope
-        if scope is None and self._unscoped is not None and not self._finished:
-            assert self._run is not None
-            group = anyio.create_task_group()
-            await group.__aenter__()
-            self._scope = _Scope(group, anyio.get_current_task().id, HOST.set(group))
-            self._run.host = group
-            self._unscoped = None
-        elif scope is not None and scope.owner == anyio.get_current_task().id:
-            scope.depth += 1
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        scope = self._scope
-        if scope is None:
-            await self.aclose()
-            return
-        if scope.owner != anyio.get_current_task().id or scope.left:
-            return  # inside the scope of another `async with`, whose owner closes the stream
-        if scope.depth:
-            scope.depth -= 1
-            return
-        scope.left = True
-        try:
-            await self.aclose()  # stops every task the stream started, and waits for them
-        finally:
-            HOST.reset(scope.token)
-            # Left with no exception: the tasks have stopped, and the reader's own exception
-            # must come out as it is, not wrapped in the group's.
-            await scope.group.__aexit__(None, None, None)
-
-    async def result(self) -> W:
-        if self._unscoped is not None and not self._finished:
-            async with self:  # host the tasks for as long as the whole value takes
-                return await super().result()
-        return await super().result()
+    def _entered(self, group: anyio.abc.TaskGroup) -> None:
+        assert self._run is not None
+        self._run.host = group
 
     @property
     def accumulated(self) -> T:
@@ -282,23 +238,6 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         if self._accumulation is not None:
             return self._accumulation.prefix(len(self._items))
         return self._require_monoid().empty()
-
-
-class _Scope:
-    """The ``async with`` that holds a stream which runs tasks: its task group, the task that
-    entered it (only that task's way out closes the stream), and how deeply it re-entered."""
-
-    __slots__ = ("depth", "group", "left", "owner", "token")
-
-    def __init__(
-        self,
-        group: anyio.abc.TaskGroup,
-        owner: int,
-        token: contextvars.Token[anyio.abc.TaskGroup | None],
-    ) -> None:
-        self.group, self.owner, self.token = group, owner, token
-        self.depth = 0
-        self.left = False
 
 
 class _Unscoped:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -39,3 +40,19 @@ def test_bad_settings_are_refused() -> None:
     done = run("demo", "--tokens", "0")
     assert done.returncode == 2
     assert "--tokens at least 1" in done.stderr
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_during_the_demo_says_one_line(backend: str) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentcat", "demo", "--pace", "0.5", "--backend", backend],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("pipeline: ")  # it is streaming now
+    process.send_signal(signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert error.strip().splitlines() == ["interrupted: every producer has stopped"]

@@ -15,6 +15,7 @@ from agentcat import (
     MessagePromise,
     MessageSequencePromise,
     StreamedPromise,
+    StreamScopeError,
 )
 from tests.streams import Tokens
 
@@ -168,3 +169,49 @@ async def test_a_plain_promise_in_two_sequences_gives_every_piece_to_both() -> N
     first, second = MessageSequencePromise(shared), MessageSequencePromise(shared)
     assert [m.content for m in await first] == ["one", "two"]
     assert [m.content for m in await second] == ["one", "two"]
+
+
+async def test_independent_replies_are_produced_at_once_in_a_concurrent_sequence() -> None:
+    """Two replies, each waiting for the other to start: produced one after the other, the
+    first would wait for ever; produced concurrently, both finish."""
+    started = [anyio.Event(), anyio.Event()]
+
+    def reply(mine: int) -> MessagePromise:
+        async def text() -> AsyncIterator[str]:
+            started[mine].set()
+            await started[1 - mine].wait()
+            yield f"reply {mine}"
+
+        return MessagePromise(text())
+
+    sequence = MessageSequencePromise(reply(0), reply(1), concurrently=True)
+    with anyio.fail_after(5):  # a deadlock, not a duration, is what fails here
+        async with sequence:
+            contents = [(await promise).content async for promise in sequence]
+    assert contents == ["reply 0", "reply 1"]
+
+
+async def test_a_concurrent_sequence_is_read_in_a_scope() -> None:
+    sequence = MessageSequencePromise("a", "b", concurrently=True)
+    with pytest.raises(StreamScopeError, match="async with sequence"):
+        await anext(sequence)
+    assert [m.content for m in await sequence] == ["a", "b"]  # await opens the scope itself
+
+
+async def test_leaving_a_concurrent_sequence_cancels_its_producers() -> None:
+    running: list[str] = []
+
+    async def endless() -> AsyncIterator[str]:
+        running.append("started")
+        try:
+            yield "x"
+            await anyio.Event().wait()
+        finally:
+            running.remove("started")
+
+    async with MessageSequencePromise(
+        MessagePromise(endless()), "after", concurrently=True
+    ) as sequence:
+        first = await anext(sequence)
+        assert (await anext(first)).delta == "x"
+    assert running == []

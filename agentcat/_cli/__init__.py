@@ -39,9 +39,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (``agentcat demo | head``): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except BaseException as error:
+        if not _interrupted(error):
+            raise
+        print("\ninterrupted: every producer has stopped", file=sys.stderr)
+        return 130
     print(
         f"\n\ntime to first token: {report.time_to_first_token * 1000:.1f} ms, "
         f"{report.tokens} tokens in {report.duration:.2f} s "
         f"({report.tokens_per_second:.1f} tokens/s)"
     )
     return 0
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether ``error`` is Ctrl-C, as it is or inside the exception group of a task group."""
+    if isinstance(error, KeyboardInterrupt):
+        return True
+    return isinstance(error, BaseExceptionGroup) and error.subgroup(KeyboardInterrupt) is not None

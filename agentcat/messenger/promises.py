@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
 from typing import Any
+
+import anyio
+import anyio.abc
 
 from agentcat._promise import StreamedPromise
 from agentcat.chunks import ChunkStream
@@ -62,15 +66,43 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]
     passed on as soon as it is known, before its text is all there. An exception in the
     content is raised at its position. ``await`` it for the tuple of complete messages.
 
+    By default a message is produced when it is read, one after the other. With
+    ``concurrently=True`` the independent replies of a sequence are produced at once, each as
+    soon as it is known: read such a sequence inside ``async with sequence:``, whose scope
+    owns the tasks that produce them (they are cancelled when it is left), or ``await`` it.
+    Readers still see the messages in order.
+
     Raises (when read):
         TypeError: an item of the content cannot be a message (the message names it).
+        StreamScopeError: a sequence made ``concurrently`` is read outside ``async with``.
     """
 
-    def __init__(self, *content: object, role: str = "assistant") -> None:
+    def __init__(
+        self, *content: object, role: str = "assistant", concurrently: bool = False
+    ) -> None:
         super().__init__(_flatten(content, role))
+        if concurrently:
+            self._needs_scope(
+                "a MessageSequencePromise made concurrently produces its messages in tasks: "
+                "read it inside `async with sequence:`, or `await sequence`"
+            )
+
+    def _entered(self, group: anyio.abc.TaskGroup) -> None:
+        group.start_soon(self._produce_ahead, group)
+
+    async def _produce_ahead(self, group: anyio.abc.TaskGroup) -> None:
+        """Flatten the content as fast as it comes, and produce every message in a task."""
+        with contextlib.suppress(Exception):  # a failure is raised to readers at its position
+            async for promise in self.replay():
+                group.start_soon(_produced, promise)
 
     async def _assemble(self) -> tuple[Message, ...]:
         return tuple([await promise for promise in self.pieces])
+
+
+async def _produced(promise: MessagePromise) -> None:
+    with contextlib.suppress(Exception):  # its readers get the failure, at its position
+        await promise
 
 
 async def _flatten(item: object, role: str) -> AsyncGenerator[MessagePromise, None]:
