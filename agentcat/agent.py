@@ -234,7 +234,7 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     ) -> Fallible[X, Y, Ex | Ex2]: ...
     @overload
     def as_result(self: Agent[X, Y], /, *errors: type[Exception]) -> Fallible[X, Y, Exception]: ...
-    def as_result(self, /, *errors: type[Exception]) -> Fallible[Any, Any, Any]:
+    def as_result(self, /, *errors: type[Exception]) -> Agent[Any, Any]:
         """An agent that returns ``Success(output)``, or ``Failure(error)`` for the exception
         types given (every ``Exception`` when none is), instead of raising them.
 

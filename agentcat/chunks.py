@@ -4,11 +4,12 @@ returns and a message's tokens are."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Generic
+from typing import Any, Generic, Self
 
 import anyio
 import anyio.abc
 from attrs import field, frozen
+from returns.result import Failure, Result, Success
 from typing_extensions import TypeVar
 
 from agentcat._promise import StreamedPromise
@@ -16,10 +17,11 @@ from agentcat._runtime import Ending, Run, deltas
 from agentcat.errors import MonoidError
 from agentcat.monoids import Monoid, monoid_of
 
-__all__ = ["Chunk", "ChunkStream"]
+__all__ = ["Chunk", "ChunkStream", "ResultStream"]
 
 T = TypeVar("T")
 W = TypeVar("W", default=T)
+E = TypeVar("E")
 
 
 class _Accumulation(Generic[T]):
@@ -143,11 +145,11 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         run: Run,
         name: object,
         hosted: bool,
-    ) -> ChunkStream[T]:
+    ) -> Self:
         """The stream of a stage's run: closing the stream closes every iterator of the run.
         A ``hosted`` run starts tasks (a fan-out's branches), in the task group that ``async
         with stream:`` opens; until then, reading it is a :class:`StreamScopeError`."""
-        stream = ChunkStream(deltas, monoid, name=name)
+        stream = cls(deltas, monoid, name=name)
         stream._run = run
         if hosted:
             stream._needs_scope(_Unscoped(stream))
@@ -238,6 +240,38 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         if self._accumulation is not None:
             return self._accumulation.prefix(len(self._items))
         return self._require_monoid().empty()
+
+
+class ResultStream(ChunkStream[T, Result[T, E]]):
+    """The stream of ``streaming_agent.as_result(*errors)``: the chunks of the agent's stream,
+    and, where it would raise one of ``errors``, an end instead. ``await`` gives ``Success`` of
+    the whole value, or ``Failure`` of the error (the same exception); the partial output stays
+    in :attr:`accumulated`, and the chunks before the failure were passed on."""
+
+    def __init__(
+        self,
+        deltas: AsyncIterator[T],
+        monoid: Monoid[T] | None = None,
+        *,
+        name: object = "stream",
+    ) -> None:
+        super().__init__(deltas, monoid, name=name)
+        self._errors: tuple[type[Exception], ...] = (Exception,)
+        self._caught: Exception | None = None
+
+    async def _produce(self) -> T:
+        try:
+            return await super()._produce()
+        except StopAsyncIteration:
+            raise
+        except self._errors as error:
+            self._caught = error
+            raise StopAsyncIteration from error
+
+    async def _assemble(self) -> Result[T, E]:
+        if self._caught is not None:
+            return Failure(self._caught)  # type: ignore[arg-type]  # one of the errors caught
+        return Success(self.accumulated)
 
 
 class _Unscoped:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, final, overload
+from collections.abc import AsyncIterator
+from typing import Any, Generic, NoReturn, TypeVar, final, overload
 
 from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from agentcat._meta import NoPublicConstructor, create
+from agentcat._runtime import Run
 from agentcat._structure import Node, Walk
 from agentcat.agent import Agent, Composite, Identity
+from agentcat.chunks import ResultStream
 from agentcat.errors import CompositionError
+from agentcat.monoids import Monoid
+from agentcat.streaming import Combinator, Lifted, StreamingAgent
 
-if TYPE_CHECKING:
-    from agentcat.streaming import StreamingAgent
-
-__all__ = ["Catching", "Failing", "Fallible", "Recovered", "catching", "fail"]
+__all__ = ["Catching", "Failing", "Fallible", "FallibleStream", "Recovered", "catching", "fail"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -68,21 +70,76 @@ class Fallible(Agent[In, Result[Out, Err]], Generic[In, Out, Err]):
 @frozen(repr=False)
 class Catching(
     Fallible[In, Out, Exception],
-    Composite[In, Result[Out, Exception]],
+    Combinator[In, Result[Out, Exception]],
     metaclass=NoPublicConstructor,
 ):
-    """``agent.as_result(*errors)``: the exceptions of the given types become ``Failure``s."""
+    """``agent.as_result(*errors)``: the exceptions of the given types become ``Failure``s.
+
+    Of a streaming agent, its streaming face is a :class:`FallibleStream`: the same chunks, and
+    where the stream would raise, an end, with ``await`` giving the ``Failure`` (so the partial
+    output is never lost: it was passed on, and stays the stream's ``accumulated``). As a stage
+    of a pipeline it streams as its agent does; put ``as_result`` at the end of the pipeline to
+    have the whole pipeline's failure as a value.
+    """
 
     _built_by = "agent.as_result(...)"
 
     agent: Agent[In, Out]
     errors: tuple[type[Exception], ...]
 
+    @property
+    def streams(self) -> bool:
+        return isinstance(self.agent, StreamingAgent)
+
     async def invoke(self, value: In, /) -> Result[Out, Exception]:
+        if self.streams:
+            return await self._results(value)
         try:
             return Success(await self.agent.invoke(value))
         except self.errors as error:
             return Failure(error)
+
+    def _results(self, value: In, /) -> ResultStream[Out, Exception]:
+        """The stream of the streaming agent on ``value``, its failures as the whole value."""
+        run = Run()
+        deltas = self._open(value, run)
+        stream: ResultStream[Out, Exception] = ResultStream._of_run(
+            deltas, self._monoid_for_input(value), run, self, self._runs_tasks
+        )
+        stream._errors = self.errors
+        return stream
+
+    @property
+    def _streaming_agent(self) -> StreamingAgent[In, Out]:
+        return self.agent  # type: ignore[return-value]  # `streams`: it streams
+
+    def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
+        return self._streaming_agent._open(value, run)
+
+    def _feed(
+        self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
+    ) -> AsyncIterator[Any]:
+        return self._streaming_agent._feed(source, monoid, run)
+
+    def _walk_whole(self) -> Walk[bool]:
+        found: bool = yield self._streaming_agent._walk_whole()
+        return found
+
+    def _walk_tasks(self) -> Walk[bool]:
+        found: bool = yield self._streaming_agent._walk_tasks()
+        return found
+
+    def _walk_element(self) -> Walk[object | None]:
+        found: object | None = yield self._streaming_agent._walk_element()
+        return found
+
+    def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any] | None]:
+        found: Monoid[Any] | None = yield self._streaming_agent._walk_monoid(upstream)
+        return found
+
+    def _walk_input_monoid(self, value: In, /) -> Walk[Monoid[Any] | None]:
+        found: Monoid[Any] | None = yield self._streaming_agent._walk_input_monoid(value)
+        return found
 
     def _walk_input(self) -> Walk[object | None]:
         found: object | None = yield self.agent._walk_input()
@@ -97,8 +154,9 @@ class Catching(
         return Node("result", "{}" + f".as_result({errors})", (node,))
 
 
-def catching(agent: Agent[Any, Any], errors: tuple[type[Exception], ...]) -> Catching[Any, Any]:
-    """``agent.as_result(*errors)``: every ``Exception`` when ``errors`` is empty.
+def catching(agent: Agent[Any, Any], errors: tuple[type[Exception], ...]) -> Agent[Any, Any]:
+    """``agent.as_result(*errors)``: every ``Exception`` when ``errors`` is empty; of a
+    streaming agent, its :class:`FallibleStream`.
 
     Raises:
         TypeError: an item of ``errors`` is not an exception class.
@@ -106,7 +164,27 @@ def catching(agent: Agent[Any, Any], errors: tuple[type[Exception], ...]) -> Cat
     for error in errors:
         if not (isinstance(error, type) and issubclass(error, Exception)):
             raise TypeError(f"{agent!r}.as_result() takes exception classes, not {error!r}")
-    return create(Catching, agent, errors or (Exception,))
+    made: Catching[Any, Any] = create(Catching, agent, errors or (Exception,))
+    return create(FallibleStream, made) if made.streams else made
+
+
+@final
+@frozen(repr=False)
+class FallibleStream(Lifted[In, Out], Generic[In, Out, Err]):
+    """The streaming face of ``streaming_agent.as_result(*errors)``: an agent whose stream, a
+    :class:`agentcat.chunks.ResultStream`, gives the agent's chunks and resolves to
+    ``Success(whole)`` or to ``Failure(error)`` where the agent would raise one of the errors.
+    It adds no behaviour to the :class:`Catching` it views but that stream."""
+
+    _built_by = "streaming_agent.as_result(...)"
+
+    def stream(self, value: In, /) -> ResultStream[Out, Err]:  # type: ignore[override]
+        """The stream for ``value``, its failure as its whole value."""
+        catching: Catching[In, Out] = self.agent  # type: ignore[assignment]
+        return catching._results(value)  # type: ignore[return-value]
+
+    async def invoke(self, value: In, /) -> ResultStream[Out, Err]:  # type: ignore[override]
+        return self.stream(value)
 
 
 @final

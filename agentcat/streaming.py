@@ -29,6 +29,7 @@ from agentcat.errors import CompositionError
 from agentcat.monoids import INFERRED, Monoid, monoid_for
 
 if TYPE_CHECKING:
+    from agentcat.fallible import FallibleStream
     from agentcat.products import StreamingFanOut
     from agentcat.resilience import Backoff
 
@@ -42,6 +43,8 @@ W = TypeVar("W")
 X = TypeVar("X")
 Y = TypeVar("Y")
 Z = TypeVar("Z")
+Ex = TypeVar("Ex", bound=Exception)
+Ex2 = TypeVar("Ex2", bound=Exception)
 AnyAgent = TypeVar("AnyAgent", bound=Agent[Any, Any])
 
 
@@ -209,6 +212,29 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
                 exception classes.
         """
         return super().with_fallback(*alternatives, on=on)  # type: ignore[arg-type, return-value]
+
+    @overload  # type: ignore[override]
+    def as_result(self: StreamingAgent[X, Y], /) -> FallibleStream[X, Y, Exception]: ...
+    @overload
+    def as_result(self: StreamingAgent[X, Y], error: type[Ex], /) -> FallibleStream[X, Y, Ex]: ...
+    @overload
+    def as_result(
+        self: StreamingAgent[X, Y], error: type[Ex], other: type[Ex2], /
+    ) -> FallibleStream[X, Y, Ex | Ex2]: ...
+    @overload
+    def as_result(
+        self: StreamingAgent[X, Y], /, *errors: type[Exception]
+    ) -> FallibleStream[X, Y, Exception]: ...
+    def as_result(self, /, *errors: type[Exception]) -> Agent[Any, Any]:
+        """A streaming agent whose stream gives the same chunks, and resolves to
+        ``Success(whole)``, or to ``Failure(error)`` where this one would raise one of the
+        ``errors`` (every ``Exception`` when none is given): the failure as a value, the partial
+        output kept (see :class:`agentcat.fallible.FallibleStream`).
+
+        Raises:
+            TypeError: an argument is not an exception class.
+        """
+        return super().as_result(*errors)
 
     def with_retry(
         self: StreamingAgent[X, Y],

@@ -10,11 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.result import Failure, Success
 
-from agentcat import Fallible, agent, fail
-from agentcat.fallible import Catching, Failing
+from agentcat import Fallible, agent, fail, map_deltas
+from agentcat.chunks import ResultStream
+from agentcat.fallible import Catching, Failing, FallibleStream
 from agentcat.sequence import FallibleSequence
 from tests.helpers import Counted
 from tests.strategies import ModelledFallible, fallible_agents, kleisli_model
+from tests.streams import Tokens
 
 
 @pytest.mark.anyio
@@ -161,3 +163,62 @@ def test_the_classes_are_built_by_the_functions_only() -> None:
         Catching(Program(()), (Exception,))
     with pytest.raises(TypeError, match=r"fail\(error\)"):
         Failing(ValueError())
+
+
+# --- errors as values for streams: the chunks flow, the failure is the whole value ------------
+
+WORDS = ["one ", "two ", "three"]
+
+
+@pytest.mark.anyio
+async def test_a_fallible_stream_keeps_its_chunks_and_resolves_to_the_failure() -> None:
+    failure = ConnectionError("lost")
+    fallible = Tokens(WORDS, error=failure, fail_after=2).as_result(ConnectionError)
+    assert isinstance(fallible, FallibleStream)
+    stream = fallible.stream("")
+    assert isinstance(stream, ResultStream)
+    deltas = [chunk.delta async for chunk in stream]  # no exception: the failure is a value
+    assert deltas == ["one ", "two ", ""]
+    result = await stream
+    assert isinstance(result, Failure)
+    assert result.failure() is failure
+    assert stream.accumulated == "one two "  # the partial output is not lost
+    assert await stream is result  # settled once
+
+
+@pytest.mark.anyio
+async def test_a_fallible_stream_that_succeeds_resolves_to_its_whole_value() -> None:
+    stream = Tokens(WORDS).as_result().stream("")
+    assert await stream == Success("one two three")
+
+
+@pytest.mark.anyio
+async def test_errors_outside_the_ones_given_are_raised() -> None:
+    stream = (
+        Tokens(WORDS, error=KeyError("bug"), fail_after=1).as_result(ConnectionError).stream("")
+    )
+    with pytest.raises(KeyError):
+        await stream
+
+
+@pytest.mark.anyio
+async def test_a_fallible_stream_invoked_plainly_gives_the_result() -> None:
+    fallible = Tokens(WORDS, error=ValueError("v"), fail_after=1).as_result(ValueError)
+    catching = fallible.agent
+    assert isinstance(catching, Catching)
+    result = await catching.invoke("")
+    assert isinstance(result, Failure)
+    assert repr(fallible) == "tokens.as_result(ValueError)"
+
+
+@pytest.mark.anyio
+async def test_a_fallible_stream_in_a_pipeline_streams_as_its_agent() -> None:
+    """As a stage, it streams as its agent does: as_result at the end catches for the whole."""
+    failure = ValueError("mid-way")
+    stage = Tokens(WORDS, error=failure, fail_after=2).as_result(ValueError)
+    pipeline = stage >> map_deltas(str.upper)
+    with pytest.raises(ValueError, match="mid-way"):
+        await pipeline.stream("")
+    whole = await pipeline.as_result(ValueError).stream("")
+    assert isinstance(whole, Failure)
+    assert whole.failure() is failure
