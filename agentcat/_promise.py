@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
-from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -147,10 +147,13 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     def __aiter__(self) -> AsyncIterator[P]:
         return _Replay(self)
 
-    async def __anext__(self) -> P:
-        piece = await self.piece(self._position)
-        self._position += 1
-        return piece
+    def __anext__(self) -> Coroutine[Any, Any, P]:  # see _Replay
+        index = self._position
+        unscoped = self._unscoped
+        if unscoped is not None and index >= len(self._items) and not self._finished:
+            raise unscoped
+        self._position = index + 1
+        return self.piece(index)
 
     def replay(self) -> AsyncIterator[P]:
         """A new iterator over every piece, from the first, independent of other consumers."""
@@ -257,16 +260,24 @@ class _Scope:
 
 
 class _Replay(AsyncIterator[P]):
+    """One reader's place in a promise. Its ``__anext__`` hands back the promise's own
+    ``piece`` coroutine rather than awaiting it in one more: a reader costs no layer per piece.
+    (The place moves on when asked: an end or an error is the same at the next place, and a
+    promise that needs a scope says so before any place moves.)"""
+
     __slots__ = ("_position", "_promise")
 
     def __init__(self, promise: StreamedPromise[P, Any]) -> None:
         self._promise = promise
         self._position = 0
 
-    async def __anext__(self) -> P:
-        piece = await self._promise.piece(self._position)
-        self._position += 1
-        return piece
+    def __anext__(self) -> Coroutine[Any, Any, P]:
+        promise, index = self._promise, self._position
+        unscoped = promise._unscoped
+        if unscoped is not None and index >= len(promise._items) and not promise._finished:
+            raise unscoped
+        self._position = index + 1
+        return promise.piece(index)
 
 
 class _Said:

@@ -4,11 +4,10 @@ returns and a message's tokens are."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, Generic, Self
+from typing import Any, Generic, Self, final
 
 import anyio
 import anyio.abc
-from attrs import field, frozen
 from returns.result import Failure, Result, Success
 from typing_extensions import TypeVar
 
@@ -49,22 +48,41 @@ class _Accumulation(Generic[T]):
         return value
 
 
-@frozen(eq=False)
+@final
 class Chunk(Generic[T]):
     """One step of a stream: ``delta`` is what it adds, ``accumulated`` what the stream adds up
-    to so far, ``done`` marks the one last chunk.
+    to so far, ``done`` marks the one last chunk. Immutable.
 
     ``index`` (the position in the stream) is metadata: equality and hashing look only at
     ``delta``, ``accumulated`` and ``done``, which is what "equal up to chunk boundaries" needs.
+
+    A stream makes one for every piece read, so the class is a plain one with four slots rather
+    than an attrs class: making one is a quarter of what it cost, on every token.
     """
 
-    delta: T
-    """What this chunk adds to the ones before it."""
-    _accumulated: Any = field(alias="accumulated")
-    done: bool = False
-    """Whether this is the last chunk of its stream (exactly one is)."""
-    index: int = field(default=0, kw_only=True)
-    """The position of the chunk in its stream, from 0."""
+    __slots__ = ("_accumulated", "_delta", "_done", "_index")
+    _delta: T
+    _accumulated: Any  # the value, or the stream's accumulation, read when asked for
+    _done: bool
+    _index: int
+
+    def __init__(self, delta: T, accumulated: T, done: bool = False, *, index: int = 0) -> None:
+        self._delta, self._accumulated, self._done, self._index = delta, accumulated, done, index
+
+    @property
+    def delta(self) -> T:
+        """What this chunk adds to the ones before it."""
+        return self._delta
+
+    @property
+    def done(self) -> bool:
+        """Whether this is the last chunk of its stream (exactly one is)."""
+        return self._done
+
+    @property
+    def index(self) -> int:
+        """The position of the chunk in its stream, from 0."""
+        return self._index
 
     @property
     def accumulated(self) -> T:
@@ -76,11 +94,11 @@ class Chunk(Generic[T]):
         """
         value = self._accumulated
         if type(value) is _Accumulation:
-            return value.prefix(self.index + 1 if not self.done else len(value.parts))  # type: ignore[no-any-return]
+            return value.prefix(self._index + 1 if not self._done else len(value.parts))  # type: ignore[no-any-return]
         return value  # type: ignore[no-any-return]
 
     def _key(self) -> tuple[Any, Any, bool]:
-        return (self.delta, self.accumulated, self.done)
+        return (self._delta, self.accumulated, self._done)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Chunk):
@@ -92,6 +110,16 @@ class Chunk(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Chunk(delta={self.delta!r}, accumulated={self.accumulated!r}, done={self.done})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_chunk, (self._delta, self.accumulated, self._done, self._index))
+
+
+def _chunk(delta: T, accumulated: Any, done: bool, index: int) -> Chunk[T]:
+    """A chunk, made the fast way (positional, no keywords): how a stream makes its chunks."""
+    chunk: Chunk[T] = object.__new__(Chunk)
+    chunk._delta, chunk._accumulated, chunk._done, chunk._index = delta, accumulated, done, index
+    return chunk
 
 
 class ChunkStream(StreamedPromise[Chunk[T], W]):
@@ -205,11 +233,11 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
     def _present(self, index: int) -> Chunk[T]:
         items = self._items
         if self._single:
-            return Chunk(items[0], items[0], True, index=0)
+            return _chunk(items[0], items[0], True, 0)
         if index < len(items):
-            return Chunk(items[index], self._accumulation, False, index=index)
+            return _chunk(items[index], self._accumulation, False, index)
         totals = self._accumulation or _Accumulation(items, self._require_monoid())
-        return Chunk(totals.monoid.empty(), totals, True, index=index)
+        return _chunk(totals.monoid.empty(), totals, True, index)
 
     def _require_monoid(self) -> Monoid[T]:
         if self._monoid is None:

@@ -13,7 +13,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from attrs import frozen
 
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Branches, Run, Starter, gather
+from agentcat._runtime import Branches, Run, Starter, gather, given
 from agentcat._structure import Node, Walk
 from agentcat.agent import Agent
 from agentcat.errors import CompositionError
@@ -93,12 +93,16 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
         leaves, tag = self._leaves(_as_product(self._monoid_for_input(value)))
+        if _all_steps(leaves):
+            return run.opened(_side_by_side(given(value), leaves, tag))
         return run.opened(Branches(lambda: _started(leaves, [value] * len(leaves)), tag, run))
 
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
     ) -> AsyncIterator[Any]:
         leaves, tag = self._leaves(_as_product(self._monoid_after(monoid)))
+        if _all_steps(leaves):
+            return run.opened(_side_by_side(source, leaves, tag))
         feeds = [(leaf, monoid) for leaf in leaves]
         return run.opened(_fed(source, feeds, _to_every(len(feeds)), tag, run))
 
@@ -138,7 +142,9 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
         return True
 
     def _walk_tasks(self) -> bool:
-        return True
+        """Branches run in tasks, unless every one is a per-delta step (then they run side by
+        side in the reader's own task: nothing to wait for, no task needed)."""
+        return not _all_steps(_flattened(self._streaming_branches))
 
     def _walk_element(self) -> Walk[object | None]:
         types: list[object | None] = []
@@ -310,6 +316,44 @@ def parallel(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
 
 def _tuple_of(types: list[object | None]) -> object | None:
     return None if None in types else tuple[tuple(types)]  # type: ignore[misc]
+
+
+def _flattened(branches: Sequence[StreamingAgent[Any, Any]]) -> list[StreamingAgent[Any, Any]]:
+    """The branches of a fan-out, those of every streaming fan-out among them in its place."""
+    leaves: list[StreamingAgent[Any, Any]] = []
+    pending = list(reversed(branches))
+    while pending:
+        branch = pending.pop()
+        inner = branch.agent if isinstance(branch, StreamingFanOut) else None
+        if isinstance(inner, FanOut):
+            pending.extend(reversed(inner._streaming_branches))
+        else:
+            leaves.append(branch)
+    return leaves
+
+
+def _all_steps(leaves: Sequence[StreamingAgent[Any, Any]]) -> bool:
+    return all(leaf._delta_step is not None or leaf._forwards for leaf in leaves)
+
+
+async def _side_by_side(
+    source: AsyncIterator[Any],
+    leaves: Sequence[StreamingAgent[Any, Any]],
+    tag: Callable[[int, Any], Any],
+) -> AsyncIterator[Any]:
+    """Branches that are per-delta steps (maps, filters, forwarders), fed each input delta in
+    turn, in the reader's task: each output is passed on before the next delta is asked for."""
+    steps = [() if leaf._delta_step is None else (leaf._delta_step,) for leaf in leaves]
+    async for delta in source:
+        for index, own in enumerate(steps):
+            value = delta
+            for filters, function in own:
+                if not filters:
+                    value = function(value)
+                elif not function(value):
+                    break
+            else:
+                yield tag(index, value)
 
 
 def _injected(paths: Sequence[tuple[tuple[ProductMonoid, int], ...]], leaf: int, delta: Any) -> Any:

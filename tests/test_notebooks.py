@@ -46,7 +46,7 @@ def test_there_is_a_notebook() -> None:
 SETUP = """
 from collections.abc import AsyncIterator
 import anyio
-from agentcat import forward, map_deltas, streaming
+from agentcat import forward, streaming, transducer
 
 state = {"running": 0, "closed": 0}
 
@@ -62,7 +62,12 @@ async def tokens(prompt: str) -> AsyncIterator[str]:
         state["running"] -= 1
         state["closed"] += 1
 
-fan = tokens >> (forward & map_deltas(str.upper))
+@transducer
+async def shout(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for delta in deltas:
+        yield delta.upper()
+
+fan = tokens >> (forward & shout)  # a transducer branch runs in a task of its own
 """
 
 CELLS: list[tuple[str, str]] = [

@@ -20,8 +20,10 @@ from agentcat import (
     StreamingAgent,
     StreamingFanOut,
     agent,
+    filter_deltas,
     forward,
     lift,
+    map_deltas,
     transducer,
 )
 from agentcat.products import Parallel
@@ -463,3 +465,29 @@ async def test_a_streaming_fan_out_nested_a_thousand_deep_runs_and_prints() -> N
         chunks = [chunk async for chunk in stream]
     assert innermost(chunks[-1].accumulated, 1000) == "ab"
     assert chunks[-1].accumulated[0] == "ab"
+
+
+@pytest.mark.anyio
+async def test_a_fan_out_of_per_delta_steps_runs_in_the_readers_task() -> None:
+    """Maps, filters and forwarders need no task: such a fan-out is read with a plain
+    `async for`, and each input delta reaches every branch before the next is asked for."""
+
+    def odd(delta: str) -> bool:
+        return int(delta) % 2 == 1
+
+    fan = Tokens(["1", "2", "3"]) >> (forward & map_deltas(str.upper) & filter_deltas(odd))
+    assert not fan.runs_tasks
+    before = len(anyio.get_running_tasks())
+    deltas = [chunk.delta async for chunk in fan.stream("")]
+    assert len(anyio.get_running_tasks()) == before
+    assert deltas[:-1] == [
+        ("1", "", ""),
+        ("", "1", ""),
+        ("", "", "1"),
+        ("2", "", ""),
+        ("", "2", ""),
+        ("3", "", ""),
+        ("", "3", ""),
+        ("", "", "3"),
+    ]
+    assert await fan.stream("") == ("123", "123", "13")
