@@ -37,6 +37,7 @@ __all__ = [
     "deltas",
     "gather",
     "given",
+    "side_by_side",
     "stepped",
 ]
 
@@ -353,10 +354,35 @@ async def _maps(
 
 async def _steps(steps: Sequence[DeltaStep], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async for delta in source:
-        for filters, function in steps:
-            if not filters:
-                delta = function(delta)
-            elif not function(delta):
-                break
-        else:
-            yield delta
+        value = stepped_value(steps, delta)
+        if value is not DROPPED:
+            yield value
+
+
+DROPPED: Any = object()
+"""What :func:`stepped_value` gives for a delta that a filter does not pass on."""
+
+
+def stepped_value(steps: Sequence[DeltaStep], delta: Any) -> Any:
+    """``delta`` through ``steps``: mapped by each map, or :data:`DROPPED` by a filter."""
+    for filters, function in steps:
+        if not filters:
+            delta = function(delta)
+        elif not function(delta):
+            return DROPPED
+    return delta
+
+
+async def side_by_side(
+    source: AsyncIterator[Any],
+    steps: Sequence[Sequence[DeltaStep]],
+    tag: Callable[[int, Any], Any],
+) -> AsyncIterator[Any]:
+    """Branches that are runs of per-delta steps, fed each input delta in turn in the reader's
+    task: ``tag(index, output)`` for each branch's output, passed on before the next delta is
+    asked for (no task, nothing buffered)."""
+    async for delta in source:
+        for index, own in enumerate(steps):
+            value = stepped_value(own, delta)
+            if value is not DROPPED:
+                yield tag(index, value)

@@ -276,16 +276,10 @@ class ResultStream(ChunkStream[T, Result[T, E]]):
     the whole value, or ``Failure`` of the error (the same exception); the partial output stays
     in :attr:`accumulated`, and the chunks before the failure were passed on."""
 
-    def __init__(
-        self,
-        deltas: AsyncIterator[T],
-        monoid: Monoid[T] | None = None,
-        *,
-        name: object = "stream",
-    ) -> None:
-        super().__init__(deltas, monoid, name=name)
-        self._errors: tuple[type[Exception], ...] = (Exception,)
-        self._caught: Exception | None = None
+    _errors: tuple[type[Exception], ...] = (Exception,)
+    """The errors that end the stream as a value (set by the agent that makes it)."""
+    _caught: Exception | None = None
+    """The one of them that ended it, if one did."""
 
     async def _produce(self) -> T:
         try:

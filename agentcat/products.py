@@ -13,7 +13,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from attrs import frozen
 
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Branches, Run, Starter, gather, given
+from agentcat._runtime import Branches, DeltaStep, Run, Starter, gather, given, side_by_side
 from agentcat._structure import Node, Walk
 from agentcat.agent import Agent
 from agentcat.errors import CompositionError
@@ -94,7 +94,7 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
         leaves, tag = self._leaves(_as_product(self._monoid_for_input(value)))
         if _all_steps(leaves):
-            return run.opened(_side_by_side(given(value), leaves, tag))
+            return run.opened(side_by_side(given(value), _steps_of(leaves), tag))
         return run.opened(Branches(lambda: _started(leaves, [value] * len(leaves)), tag, run))
 
     def _feed(
@@ -102,7 +102,7 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
     ) -> AsyncIterator[Any]:
         leaves, tag = self._leaves(_as_product(self._monoid_after(monoid)))
         if _all_steps(leaves):
-            return run.opened(_side_by_side(source, leaves, tag))
+            return run.opened(side_by_side(source, _steps_of(leaves), tag))
         feeds = [(leaf, monoid) for leaf in leaves]
         return run.opened(_fed(source, feeds, _to_every(len(feeds)), tag, run))
 
@@ -336,24 +336,9 @@ def _all_steps(leaves: Sequence[StreamingAgent[Any, Any]]) -> bool:
     return all(leaf._delta_step is not None or leaf._forwards for leaf in leaves)
 
 
-async def _side_by_side(
-    source: AsyncIterator[Any],
-    leaves: Sequence[StreamingAgent[Any, Any]],
-    tag: Callable[[int, Any], Any],
-) -> AsyncIterator[Any]:
-    """Branches that are per-delta steps (maps, filters, forwarders), fed each input delta in
-    turn, in the reader's task: each output is passed on before the next delta is asked for."""
-    steps = [() if leaf._delta_step is None else (leaf._delta_step,) for leaf in leaves]
-    async for delta in source:
-        for index, own in enumerate(steps):
-            value = delta
-            for filters, function in own:
-                if not filters:
-                    value = function(value)
-                elif not function(value):
-                    break
-            else:
-                yield tag(index, value)
+def _steps_of(leaves: Sequence[StreamingAgent[Any, Any]]) -> list[list[DeltaStep]]:
+    """What each branch does to a delta (a forwarder: nothing)."""
+    return [[] if leaf._delta_step is None else [leaf._delta_step] for leaf in leaves]
 
 
 def _injected(paths: Sequence[tuple[tuple[ProductMonoid, int], ...]], leaf: int, delta: Any) -> Any:

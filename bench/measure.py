@@ -24,20 +24,55 @@ __all__ = ["Cell", "OutputError", "Plan", "measure"]
 
 
 @dataclass(frozen=True, slots=True)
+class CrowdPlan:
+    """The many-streams row: ``streams`` streams of ``tokens`` tokens each, read at once.
+
+    Every batch is timed ``repetitions`` times (its CPU time, the least kept); peak memory comes
+    from one more batch of ``traced_streams`` streams under tracemalloc. The peers are measured
+    at the largest of ``peer_streams`` whose batch fits in ``peer_budget`` seconds.
+    """
+
+    streams: int
+    traced_streams: int
+    repetitions: int
+    peer_streams: tuple[int, ...]
+    peer_budget: float
+    tokens: int = 100
+    stages: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    """The per-call rows: ``calls`` calls of a lifted pipeline, and ``firsts`` first tokens of
+    a stream through ``stages`` stages, per round; the best of ``rounds`` rounds is kept."""
+
+    calls: int
+    firsts: int
+    rounds: int
+    stages: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """What to measure, and how often.
 
     ``repetitions`` is the most timed requests per contestant and cell, ``budget`` the seconds
-    a contestant may spend in one cell before it stops repeating (it always gets one request);
-    peak memory is traced for the peers only up to ``peer_memory_tokens`` tokens, since one
-    traced LCEL request of 100,000 tokens through 20 stages takes minutes.
+    a contestant may spend in one cell before it stops repeating, once it has had at least
+    ``min_repetitions`` requests (however long they take); peak memory is traced for the peers
+    only up to ``peer_memory_tokens`` tokens, since one traced LCEL request of 100,000 tokens
+    through 20 stages takes minutes. ``product_tokens`` is the stream length of the fan-out
+    rows, ``crowd`` and ``calls`` the plans of the many-streams and per-call rows.
     """
 
     token_counts: tuple[int, ...]
     stage_counts: tuple[int, ...]
     repetitions: int
+    min_repetitions: int
     budget: float
     peer_memory_tokens: int
+    product_tokens: int
+    crowd: CrowdPlan
+    calls: CallPlan
     warmup_tokens: int = 100
 
 

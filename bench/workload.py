@@ -11,7 +11,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Literal
 
-__all__ = ["CASES", "WORDS", "Case", "expected_chars", "expected_first", "shout", "tokens"]
+import anyio.lowlevel
+
+__all__ = [
+    "CASES",
+    "WORDS",
+    "Case",
+    "expected_chars",
+    "expected_first",
+    "keep",
+    "paced_tokens",
+    "same",
+    "shout",
+    "tokens",
+]
 
 Case = Literal["pass", "map"]
 """``pass``: every stage passes each token on unchanged; ``map``: every stage maps it."""
@@ -29,9 +42,30 @@ async def tokens(count: int) -> AsyncIterator[str]:
         yield words[index & 63]
 
 
+async def paced_tokens(count: int) -> AsyncIterator[str]:
+    """Yield ``count`` short tokens, giving way to the event loop before each one, as a model's
+    stream does while it waits on the network: the producer of the many-streams row, where
+    thousands of streams must all be open and interleaved at once."""
+    words, checkpoint = WORDS, anyio.lowlevel.checkpoint
+    for index in range(count):
+        await checkpoint()
+        yield words[index & 63]
+
+
 def shout(delta: str) -> str:
     """The per-token map of the ``map`` case (a homomorphism of strings, as agentcat wants)."""
     return delta.upper()
+
+
+def same(delta: str) -> str:
+    """The identity on tokens: the pass-through branch of the hand-written fan-out."""
+    return delta
+
+
+def keep(delta: str) -> bool:
+    """The filter of the fan-out rows, which keeps every token (so every branch's output has the
+    same length, and a filter costs its call and nothing else)."""
+    return True
 
 
 def expected_first(case: Case, stages: int) -> str:
