@@ -304,7 +304,7 @@ class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
     def input_type(self) -> object | None:
         return hints_of(self.function)[0]
 
-    @property
+    @functools.cached_property
     def output_type(self) -> object | None:
         """The return annotation; for a plain function returning an awaitable (which ``invoke``
         awaits), what awaiting it gives."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any, Generic, NoReturn, TypeVar, final, overload
 
@@ -87,7 +88,7 @@ class Catching(
     agent: Agent[In, Out]
     errors: tuple[type[Exception], ...]
 
-    @property
+    @functools.cached_property
     def streams(self) -> bool:
         return isinstance(self.agent, StreamingAgent)
 

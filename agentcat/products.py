@@ -50,7 +50,7 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
 
     branches: tuple[Agent[In, Any], ...]
 
-    @property
+    @functools.cached_property
     def streams(self) -> bool:
         return isinstance(self.branches[0], StreamingAgent)
 
@@ -220,7 +220,7 @@ class Parallel(Combinator[tuple[X, W], tuple[Y, Z]], metaclass=NoPublicConstruct
     first: Agent[X, Y]
     second: Agent[W, Z]
 
-    @property
+    @functools.cached_property
     def streams(self) -> bool:
         return isinstance(self.first, StreamingAgent)
 

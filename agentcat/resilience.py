@@ -8,6 +8,7 @@ passed on already, and a silent switch would repeat or lose some, so a failure t
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar, final
@@ -164,7 +165,7 @@ class Fallback(Combinator[In, Out], metaclass=NoPublicConstructor):
     alternatives: tuple[Agent[In, Any], ...]
     on: tuple[type[Exception], ...]
 
-    @property
+    @functools.cached_property
     def streams(self) -> bool:
         return isinstance(self.alternatives[0], StreamingAgent)
 
@@ -235,7 +236,7 @@ class Retry(Combinator[In, Out], metaclass=NoPublicConstructor):
     backoff: Backoff
     on: tuple[type[Exception], ...]
 
-    @property
+    @functools.cached_property
     def streams(self) -> bool:
         return isinstance(self.agent, StreamingAgent)
 

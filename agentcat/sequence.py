@@ -3,6 +3,7 @@ and :class:`FallibleSequence`, the Kleisli composition of fallible agents."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar, final
 
@@ -42,7 +43,7 @@ class Pipeline(Combinator[In, Out], metaclass=NoPublicConstructor):
 
     stages: tuple[Agent[Any, Any], ...]
 
-    @property
+    @functools.cached_property
     def streams(self) -> bool:
         return isinstance(self.stages[0], StreamingAgent)
 

@@ -11,6 +11,7 @@ out its lifted view, ``lift(combinator)``, whose chunks come from the parts' own
 from __future__ import annotations
 
 import collections.abc
+import functools
 import inspect
 import typing
 from abc import abstractmethod
@@ -376,7 +377,7 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
     agent: Agent[In, Any]
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
-    @property
+    @functools.cached_property
     def _streaming_parts(self) -> Combinator[In, Any] | None:
         agent = self.agent
         return agent if isinstance(agent, Combinator) and agent.streams else None
