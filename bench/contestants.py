@@ -25,6 +25,10 @@ __all__ = [
     "Sample",
     "agentcat_contestants",
     "floor_contestants",
+    "mapping",
+    "passing",
+    "produce",
+    "shout_each",
 ]
 
 Backend = Literal["asyncio", "trio"]
@@ -66,12 +70,14 @@ class Contestant:
 # The floor: plain chained async generators -------------------------------------------------
 
 
-async def _passing(source: AsyncIterator[str]) -> AsyncIterator[str]:
+async def passing(source: AsyncIterator[str]) -> AsyncIterator[str]:
+    """A plain stage that passes every token on."""
     async for token in source:
         yield token
 
 
-async def _mapping(source: AsyncIterator[str]) -> AsyncIterator[str]:
+async def mapping(source: AsyncIterator[str]) -> AsyncIterator[str]:
+    """A plain stage that maps every token with ``shout``."""
     async for token in source:
         yield shout(token)
 
@@ -100,8 +106,8 @@ def floor_contestants() -> list[Contestant]:
     """Plain async generators chained by hand: the least any streaming runtime can cost."""
     both: tuple[Backend, ...] = ("asyncio", "trio")
     return [
-        Contestant("floor", "plain async generators", "floor", "pass", _floor(_passing), both),
-        Contestant("floor", "plain async generators", "floor", "map", _floor(_mapping), both),
+        Contestant("floor", "plain async generators", "floor", "pass", _floor(passing), both),
+        Contestant("floor", "plain async generators", "floor", "map", _floor(mapping), both),
     ]
 
 

@@ -3,10 +3,12 @@
 For each stage count, every contestant's pipeline is built once, warmed up with a short
 request (whose output is checked), and then timed in rounds: each round runs every contestant
 once at every token count, in turn, so that whatever else the machine is doing slows them all
-alike. A contestant leaves the rounds when it has its repetitions, or when it has had at least
-one and used up its time budget (the slow peers at 100,000 tokens). Peak memory comes from one
-more request per contestant under :mod:`tracemalloc`, which slows Python down several times
-and so is never on while timing.
+alike. A contestant leaves the rounds when it has its repetitions, or when it has had its
+least number of requests (three in the full plan) and used up its time budget (the slow peers
+at 100,000 tokens). Peak memory comes from one more request per contestant under
+:mod:`tracemalloc`, which slows Python down several times and so is never on while timing.
+The rounds (:func:`in_turns`) and the traced pass (:func:`traced_peak`) serve the other rows
+too (:mod:`bench.products`, :mod:`bench.crowd`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,25 @@ from __future__ import annotations
 import gc
 import statistics
 import tracemalloc
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Protocol, TypeVar
 
 from bench.contestants import Backend, Contestant, Runner, Sample
 from bench.workload import expected_chars, expected_first
 
-__all__ = ["Cell", "OutputError", "Plan", "measure"]
+__all__ = [
+    "CallPlan",
+    "Cell",
+    "CrowdPlan",
+    "OutputError",
+    "Plan",
+    "Timed",
+    "in_turns",
+    "measure",
+    "traced_peak",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +133,48 @@ def _check(contestant: Contestant, stages: int, count: int, sample: Sample) -> N
 
 
 async def _timed(contestant: Contestant, run: Runner, stages: int, count: int) -> Sample:
-    gc.collect()
     sample = await run(count)
     _check(contestant, stages, count, sample)
     return sample
 
 
-async def _traced_peak(run: Runner, count: int) -> int:
+class Timed(Protocol):
+    """What a timed request returns: at least how long it took."""
+
+    @property
+    def elapsed(self) -> float: ...
+
+
+R = TypeVar("R", bound=Timed)
+
+
+async def in_turns(
+    jobs: Sequence[Callable[[], Awaitable[R]]], *, repetitions: int, least: int, budget: float
+) -> list[list[R]]:
+    """Run every job once per round, in turn, for up to ``repetitions`` rounds; a job leaves
+    the rounds once it has had ``least`` runs and has spent ``budget`` seconds. A
+    ``gc.collect()`` runs before every job, outside its timing."""
+    results: list[list[R]] = [[] for _ in jobs]
+    for _ in range(repetitions):
+        active = [
+            index
+            for index, done in enumerate(results)
+            if len(done) < least or sum(result.elapsed for result in done) < budget
+        ]
+        if not active:
+            break
+        for index in active:
+            gc.collect()
+            results[index].append(await jobs[index]())
+    return results
+
+
+async def traced_peak(run: Callable[[], Awaitable[object]]) -> int:
+    """tracemalloc's peak, in bytes, over one run of ``run`` (after a ``gc.collect()``)."""
     gc.collect()
     tracemalloc.start()
     try:
-        await run(count)
+        await run()
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -155,24 +200,22 @@ async def measure(
         for contestant, run in zip(contestants, runs, strict=True):
             await _timed(contestant, run, stages, plan.warmup_tokens)
         slots = [(index, count) for count in plan.token_counts for index in range(len(runs))]
-        samples: dict[tuple[int, int], list[Sample]] = {slot: [] for slot in slots}
-        for _ in range(plan.repetitions):
-            active = [
-                slot
-                for slot, done in samples.items()
-                if not done or sum(sample.elapsed for sample in done) < plan.budget
-            ]
-            if not active:
-                break
-            for index, count in active:
-                sample = await _timed(contestants[index], runs[index], stages, count)
-                samples[index, count].append(sample)
-        for index, count in slots:
-            contestant, done = contestants[index], samples[index, count]
+        jobs = [
+            partial(_timed, contestants[index], runs[index], stages, count)
+            for index, count in slots
+        ]
+        taken = await in_turns(
+            jobs,
+            repetitions=plan.repetitions,
+            least=plan.min_repetitions,
+            budget=plan.budget,
+        )
+        for (index, count), done in zip(slots, taken, strict=True):
+            contestant = contestants[index]
             traced = trace_memory and (
                 contestant.family in ("floor", "agentcat") or count <= plan.peer_memory_tokens
             )
-            peak = await _traced_peak(runs[index], count) if traced else None
+            peak = await traced_peak(partial(runs[index], count)) if traced else None
             cell = Cell(contestant, backend, count, stages, tuple(done), peak)
             cells.append(cell)
             progress(

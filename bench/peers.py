@@ -3,7 +3,8 @@
 Neither library is a dependency of agentcat: they come with the ``bench`` dependency group
 only, and are imported by name at run time, so that this module type-checks (and the rest of
 the benchmark runs) where they are absent. Their objects are untyped here on purpose; the
-adapters are kept to the few lines each library needs.
+adapters are kept to the few lines each library needs. Each library has its contestants of the
+grid (``lcel_contestants``...) and its batch of the many-streams row (``lcel_crowd``...).
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ from types import ModuleType
 from typing import Any
 
 from bench.contestants import Contestant, Runner, Sample
-from bench.workload import shout, tokens
+from bench.crowd import Batch, Crowd, together
+from bench.workload import paced_tokens, shout, tokens
 
-__all__ = ["lcel_contestants", "miniagents_contestants", "version"]
+__all__ = [
+    "lcel_contestants",
+    "lcel_crowd",
+    "miniagents_contestants",
+    "miniagents_crowd",
+    "version",
+]
 
 
 def version(distribution: str) -> str | None:
@@ -79,6 +87,37 @@ def _lcel(
         return run
 
     return build
+
+
+async def _lcel_paced(inputs: AsyncIterator[int]) -> AsyncIterator[str]:
+    async for count in inputs:
+        async for token in paced_tokens(count):
+            yield token
+
+
+def _lcel_batch(runnables: ModuleType, stages: int) -> Batch:
+    """Many LCEL streams at once: the pass-through and map steps in turn, as in the floor."""
+    chain: Any = runnables.RunnableGenerator(_lcel_paced)
+    for index in range(stages):
+        chain = chain | runnables.RunnableGenerator(_lcel_map if index % 2 else _lcel_pass)
+
+    async def read(count: int, done: list[tuple[int, int]]) -> None:
+        seen, chars = 0, 0
+        async with aclosing(chain.astream(count)) as stream:
+            async for token in stream:
+                chars += len(token)
+                seen += 1
+        done.append((seen, chars))
+
+    return partial(together, read)
+
+
+def lcel_crowd() -> list[Crowd]:
+    """The many-streams row for LCEL, or nothing when ``langchain-core`` is not installed."""
+    runnables = _module("langchain_core.runnables")
+    if runnables is None:
+        return []
+    return [Crowd("lcel", "LCEL `RunnableGenerator`", "lcel", partial(_lcel_batch, runnables))]
 
 
 def lcel_contestants() -> list[Contestant]:
@@ -183,4 +222,64 @@ def miniagents_contestants() -> list[Contestant]:
             "map",
             _miniagents(package, _mapping),
         ),
+    ]
+
+
+def _miniagents_batch(package: ModuleType, stages: int) -> Batch:
+    """Many MiniAgents chains at once, in one ``MiniAgents`` context: re-emitting agents that
+    pass tokens on and map them in turn, as in the floor."""
+
+    async def produce(ctx: Any, count: int) -> None:
+        streamer = partial(_paced, count)
+        ctx.reply(package.TextMessage.promise(message_token_streamer=streamer))
+
+    def reemitting(restream: Restream) -> Callable[[Any], Awaitable[None]]:
+        async def reemit(ctx: Any) -> None:
+            async for message in ctx.message_promises:
+                streamer = partial(restream, message)
+                ctx.reply(package.TextMessage.promise(message_token_streamer=streamer))
+
+        return reemit
+
+    producer = package.miniagent(produce)
+    passing, mapping = (
+        package.miniagent(reemitting(_passing)),
+        package.miniagent(reemitting(_mapping)),
+    )
+    agents = [mapping if index % 2 else passing for index in range(stages)]
+
+    async def read(count: int, done: list[tuple[int, int]]) -> None:
+        seen, chars = 0, 0
+        reply = producer.trigger(count=count)
+        for agent in agents:
+            reply = agent.trigger(reply)
+        async for message in reply:
+            async for token in message:
+                chars += len(token)
+                seen += 1
+        done.append((seen, chars))
+
+    async def batch(streams: int, count: int) -> list[tuple[int, int]]:
+        async with package.MiniAgents():
+            return await together(read, streams, count)
+
+    return batch
+
+
+def _paced(count: int, _: Any) -> AsyncIterator[str]:
+    return paced_tokens(count)
+
+
+def miniagents_crowd() -> list[Crowd]:
+    """The many-streams row for MiniAgents, or nothing when ``miniagents`` is not installed."""
+    package = _module("miniagents")
+    if package is None:
+        return []
+    return [
+        Crowd(
+            "miniagents",
+            "MiniAgents re-emitting",
+            "miniagents",
+            partial(_miniagents_batch, package),
+        )
     ]

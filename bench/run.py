@@ -1,7 +1,7 @@
 """The benchmark's command line: measure every contestant, then write the report.
 
-``python -m bench.run`` runs the full plan of the issue (about 8 minutes on 2 cores) and writes
-``bench/RESULTS.md``; ``--quick`` runs a small plan in under a minute and prints the
+``python -m bench.run`` runs the full plan of the issue (about 14 minutes on 2 cores) and
+writes ``bench/RESULTS.md``; ``--quick`` runs a small plan in about a minute and prints the
 report instead. The peers are measured when they are installed (the ``bench`` dependency
 group), and left out with a warning when they are not.
 """
@@ -17,10 +17,19 @@ from time import perf_counter
 
 import anyio
 
+from bench.calls import measure_calls
 from bench.contestants import Backend, Contestant, agentcat_contestants, floor_contestants
-from bench.measure import Cell, Plan, measure
-from bench.peers import lcel_contestants, miniagents_contestants, version
-from bench.report import machine, render
+from bench.crowd import Crowd, agentcat_crowd, bare_crowd, floor_crowd, measure_crowd
+from bench.measure import CallPlan, Cell, CrowdPlan, Plan, measure
+from bench.peers import (
+    lcel_contestants,
+    lcel_crowd,
+    miniagents_contestants,
+    miniagents_crowd,
+    version,
+)
+from bench.products import measure_products
+from bench.report import Rows, machine, render
 
 __all__ = ["FULL", "QUICK", "main"]
 
@@ -29,20 +38,42 @@ HERE = Path(__file__).parent
 FULL = Plan(
     token_counts=(10_000, 100_000),
     stage_counts=(1, 5, 20),
-    repetitions=7,
+    repetitions=5,
+    min_repetitions=3,
     budget=5.0,
     peer_memory_tokens=10_000,
+    product_tokens=10_000,
+    crowd=CrowdPlan(
+        streams=10_000,
+        traced_streams=2_000,
+        repetitions=2,
+        peer_streams=(1_000, 500, 200, 100),
+        peer_budget=10.0,
+    ),
+    calls=CallPlan(calls=10_000, firsts=1_000, rounds=7),
 )
-"""The plan of the issue."""
+"""The plan of the issue: every peer gets at least three requests per cell (the slow ones at
+T = 100,000 exactly three, about 100 s a cell for LCEL at N = 20), so the fast contestants get
+at most five, not seven, to keep the whole run under 15 minutes."""
 
 QUICK = Plan(
     token_counts=(2_000, 10_000),
     stage_counts=(1, 20),
     repetitions=2,
+    min_repetitions=1,
     budget=0.5,
     peer_memory_tokens=2_000,
+    product_tokens=1_000,
+    crowd=CrowdPlan(
+        streams=500,
+        traced_streams=200,
+        repetitions=1,
+        peer_streams=(50, 20),
+        peer_budget=1.0,
+    ),
+    calls=CallPlan(calls=2_000, firsts=200, rounds=3),
 )
-"""A smoke run: every contestant and every code path, a few seconds per backend."""
+"""A smoke run: every contestant, every row and every code path, at small sizes."""
 
 
 def _say(line: str) -> None:
@@ -56,9 +87,27 @@ def _contestants() -> list[Contestant]:
     return floor_contestants() + agentcat_contestants() + peers
 
 
-def _measure(contestants: Sequence[Contestant], plan: Plan, backend: Backend) -> list[Cell]:
+def _crowds() -> list[Crowd]:
+    return [bare_crowd(), floor_crowd(), agentcat_crowd(), *lcel_crowd(), *miniagents_crowd()]
+
+
+async def _everything(
+    contestants: Sequence[Contestant], crowds: Sequence[Crowd], plan: Plan, backend: Backend
+) -> tuple[list[Cell], Rows]:
+    """Every row, under one event loop: the cells, the fan-outs, the calls, the many streams."""
+    traced = backend == "asyncio"
     chosen = [contestant for contestant in contestants if backend in contestant.backends]
-    task = partial(measure, chosen, plan, backend, trace_memory=backend == "asyncio", progress=_say)
+    cells = await measure(chosen, plan, backend, trace_memory=traced, progress=_say)
+    products = await measure_products(plan, backend, progress=_say)
+    calls = await measure_calls(plan.calls, backend, progress=_say)
+    crowd = await measure_crowd(crowds, plan.crowd, backend, trace_memory=traced, progress=_say)
+    return cells, Rows(tuple(products), tuple(crowd), tuple(calls))
+
+
+def _measure(
+    contestants: Sequence[Contestant], crowds: Sequence[Crowd], plan: Plan, backend: Backend
+) -> tuple[list[Cell], Rows]:
+    task = partial(_everything, contestants, crowds, plan, backend)
     return anyio.run(task, backend=backend)
 
 
@@ -77,11 +126,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     output: Path | None = args.output or (None if args.quick else HERE / "RESULTS.md")
 
     host = machine()  # now, not after minutes of measuring: the code measured is this revision
-    contestants = _contestants()
+    contestants, crowds = _contestants(), _crowds()
     started = perf_counter()
-    cells = _measure(contestants, plan, "asyncio")
+    cells, rows = _measure(contestants, crowds, plan, "asyncio")
     if not args.no_trio and version("trio") is not None:
-        cells += _measure(contestants, plan, "trio")
+        more, other = _measure(contestants, crowds, plan, "trio")
+        cells += more
+        rows = Rows(
+            rows.products + other.products, rows.crowd + other.crowd, rows.calls + other.calls
+        )
     analysis_file = HERE / "analysis.md"
     report = render(
         cells,
@@ -90,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds=perf_counter() - started,
         command=" ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
         analysis=analysis_file.read_text() if analysis_file.exists() else None,
+        rows=rows,
     )
     if output is None:
         print(report)

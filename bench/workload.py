@@ -8,10 +8,10 @@ stages all call :func:`shout`, so a map costs the same function call in every li
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Literal
-
-import anyio.lowlevel
 
 __all__ = [
     "CASES",
@@ -19,6 +19,7 @@ __all__ = [
     "Case",
     "expected_chars",
     "expected_first",
+    "giving_way",
     "keep",
     "paced_tokens",
     "same",
@@ -42,13 +43,26 @@ async def tokens(count: int) -> AsyncIterator[str]:
         yield words[index & 63]
 
 
+def giving_way() -> Callable[[], Awaitable[None]]:
+    """The running event loop's own cheapest checkpoint: ``asyncio.sleep(0)``, or trio's
+    ``checkpoint()``. (anyio's backend-neutral ``checkpoint()`` looks the event loop up at every
+    call, which would double the cost of a token in the many-streams row.)"""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio: the benchmark's other event loop
+        import trio.lowlevel  # here: trio is needed only when it runs
+
+        return trio.lowlevel.checkpoint
+    return partial(asyncio.sleep, 0)
+
+
 async def paced_tokens(count: int) -> AsyncIterator[str]:
     """Yield ``count`` short tokens, giving way to the event loop before each one, as a model's
     stream does while it waits on the network: the producer of the many-streams row, where
     thousands of streams must all be open and interleaved at once."""
-    words, checkpoint = WORDS, anyio.lowlevel.checkpoint
+    words, give_way = WORDS, giving_way()
     for index in range(count):
-        await checkpoint()
+        await give_way()
         yield words[index & 63]
 
 
