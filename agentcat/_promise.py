@@ -54,6 +54,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         self._items: list[Any] = []
         self._finished = False
         self._error: BaseException | None = None
+        self._spent = False  # set by `_produce` when the item it gave is known to be the last
         self._pulling = False
         self._arrived: anyio.Event | None = None
         self._position = 0
@@ -66,7 +67,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
 
     async def _produce(self) -> Any:
         """The next item to keep (by default the source's next piece); ``StopAsyncIteration``
-        at the end."""
+        at the end, or ``_spent`` set when the item given is known to be the last."""
         return await anext(self._source)
 
     def _present(self, index: int) -> P:
@@ -131,6 +132,9 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
                 raise
             except BaseException as error:
                 await self._finish(error)
+            else:
+                if self._spent:  # no need to ask the source again to hear that it has ended
+                    await self._finish(None)
             finally:
                 self._pulling = False
                 arrived, self._arrived = self._arrived, None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from abc import ABCMeta, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import (
@@ -292,9 +293,12 @@ class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
 
     async def invoke(self, value: In, /) -> Out:
         result = self.function(value)
-        if inspect.isawaitable(result):
-            return await result
-        return result
+        # `inspect.isawaitable`, without its ABC check on a plain value (the common case).
+        if hasattr(type(result), "__await__") or (
+            isinstance(result, types.GeneratorType) and inspect.isawaitable(result)
+        ):
+            return await result  # type: ignore[misc, no-any-return]
+        return result  # type: ignore[return-value]
 
     @property
     def name(self) -> str:

@@ -200,8 +200,6 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         return self._monoid
 
     async def _produce(self) -> T:
-        if self._single:
-            raise StopAsyncIteration
         source: AsyncIterator[T] = self._source
         while True:  # empty deltas say nothing: they are dropped
             delta = await anext(source)
@@ -215,7 +213,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
             if delta or not self._accumulate(delta).monoid.is_empty(delta):
                 break
         if not self._items and self._ending is not None and self._ending.ended:
-            self._single = True  # the one delta, final at once: nothing follows it
+            self._single = self._spent = True  # the one delta, final at once: nothing follows
         elif self._accumulation is None:
             self._accumulate(delta)
         return delta

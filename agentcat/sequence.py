@@ -70,13 +70,43 @@ class Pipeline(Combinator[In, Out], metaclass=NoPublicConstructor):
         return Node("sequence", "", tuple(nodes))
 
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Any]:
-        first, *rest = self._streaming_stages
-        return _chain(rest, first._open(value, run), first._monoid_for_input(value), run)
+        first = self._streaming_stages[0]
+        return _chain(
+            self._after_first, first._open(value, run), first._monoid_for_input(value), run
+        )
 
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
     ) -> AsyncIterator[Any]:
-        return _chain(self._streaming_stages, source, monoid, run)
+        return _chain(self._all, source, monoid, run)
+
+    # How the stages are run is decided by their structure alone, so once per pipeline: the
+    # plan for the stages after the first (opened on a value) and for all of them (fed).
+    @functools.cached_property
+    def _after_first(self) -> list[Segment]:
+        return _segments(self._streaming_stages[1:])
+
+    @functools.cached_property
+    def _all(self) -> list[Segment]:
+        return _segments(self._streaming_stages)
+
+    def _monoid_for_input(self, value: In, /) -> Monoid[Any] | None:
+        """The first stage's monoid for ``value``, carried through the rest: the rest only
+        depends on that monoid, so it is worked out once for each."""
+        first = self._streaming_stages[0]
+        upstream = first._monoid_for_input(value)
+        known = self._monoids_after_first
+        try:
+            return known[upstream]
+        except KeyError:
+            found = known[upstream] = _through(self._streaming_stages[1:], upstream)
+        except TypeError:  # a monoid that cannot be hashed (a user's, say): not kept
+            found = _through(self._streaming_stages[1:], upstream)
+        return found
+
+    @functools.cached_property
+    def _monoids_after_first(self) -> dict[Monoid[Any] | None, Monoid[Any] | None]:
+        return {}
 
     @property
     def _streaming_stages(self) -> tuple[StreamingAgent[Any, Any], ...]:
@@ -121,18 +151,14 @@ def _through(
 
 
 def _chain(
-    stages: tuple[StreamingAgent[Any, Any], ...] | list[StreamingAgent[Any, Any]],
-    iterator: AsyncIterator[Any],
-    monoid: Monoid[Any] | None,
-    run: Run,
+    segments: list[Segment], iterator: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run
 ) -> AsyncIterator[Any]:
-    """Feed each stage from the deltas of the one before.
+    """Feed each stage from the deltas of the one before, by the plan :func:`_segments` made.
 
     A whole-input stage cannot start before its input has ended, so the stages before it are
     drained first: the chain is run as *segments*, one after the other, each cut at a run of
     whole-input stages, and only the last one streams to the reader. So a long pipeline is only
     as deep, in the stack, as its longest run of transducers."""
-    segments = _segments(stages)
     if len(segments) == 1 and not segments[0][0]:
         return _linked(segments[0][1], iterator, monoid, run)
     return run.opened(_Segmented(segments, iterator, monoid, run))
@@ -144,9 +170,8 @@ Segment = tuple[
 ]
 
 
-def _segments(
-    stages: tuple[StreamingAgent[Any, Any], ...] | list[StreamingAgent[Any, Any]],
-) -> list[Segment]:
+def _segments(stages: tuple[StreamingAgent[Any, Any], ...]) -> list[Segment]:
+    """The plan of a chain: its stages cut into segments (see :func:`_chain`)."""
     segments: list[Segment] = []
     wholes: list[StreamingAgent[Any, Any]] = []
     then: list[StreamingAgent[Any, Any]] = []

@@ -388,14 +388,22 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
         return _running(lambda run: self._feed(source, None, run))
 
+    @functools.cached_property
+    def _generator(self) -> Callable[[In], AsyncIterator[Out]] | None:
+        """The agent's function when it is an ``async`` generator function: its own source."""
+        agent = self.agent
+        if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
+            return agent.function
+        return None
+
     def _open(self, value: In, run: Run, /) -> AsyncIterator[Out]:
         parts = self._streaming_parts
         if parts is not None:
             return parts._open(value, run)
-        agent = self.agent
-        if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
-            return run.opened(agent.function(value))  # its own delta source
-        return run.opened(_LiftedSource(agent, value))
+        generator = self._generator
+        if generator is not None:
+            return run.opened(generator(value))
+        return run.opened(_LiftedSource(self.agent, value))
 
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
@@ -405,15 +413,16 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
             return parts._feed(source, monoid, run)
         return super()._feed(source, monoid, run)
 
-    @property
+    # What the structure alone decides is worked out once: an agent never changes.
+    @functools.cached_property
     def needs_whole_input(self) -> bool:
         return walk(self._walk_whole())
 
-    @property
+    @functools.cached_property
     def runs_tasks(self) -> bool:
         return walk(self._walk_tasks())
 
-    @property
+    @functools.cached_property
     def monoid(self) -> Monoid[Out]:
         """``monoid=`` if given, else the monoid of the output type, else :data:`INFERRED`."""
         return self.monoid_after(None)
@@ -422,7 +431,10 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
         return walk(self._walk_monoid(upstream))
 
     def _monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
-        return walk(self._walk_input_monoid(value))
+        parts = self._streaming_parts
+        if self.given_monoid is not None or parts is None:
+            return self.monoid  # the input cannot change it
+        return parts._monoid_for_input(value) or INFERRED
 
     @property
     def element_type(self) -> object | None:
@@ -533,7 +545,7 @@ class _LiftedSource(Ending[U]):
             raise StopAsyncIteration
         self._started = True
         output = await self._agent.invoke(self._value)
-        if isinstance(output, AsyncIterator):
+        if hasattr(type(output), "__anext__"):  # an async iterator (no ABC check per call)
             self._inner = output
             return await anext(output)
         self.ended = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from abc import abstractmethod
@@ -85,7 +86,7 @@ class FunctionTransducer(Transducer[In, Out], metaclass=NoPublicConstructor):
     def element_type(self) -> object | None:
         return _element(hints_of(self.function)[1])
 
-    @property
+    @functools.cached_property
     def monoid(self) -> Monoid[Out] | None:
         return self.given_monoid or monoid_for(self.element_type)
 
@@ -142,7 +143,7 @@ class MapDeltas(Transducer[In, Out], metaclass=NoPublicConstructor):
     def _delta_step(self) -> DeltaStep:  # type: ignore[override]
         return (False, self.function)
 
-    @property
+    @functools.cached_property
     def monoid(self) -> Monoid[Out] | None:
         return self.given_monoid or monoid_for(self.element_type)
 

@@ -29,6 +29,7 @@ from agentcat import (
     streaming,
     transducer,
 )
+from agentcat.monoids import Monoid
 from agentcat.sequence import FallibleSequence, Pipeline
 from agentcat.streaming import Lifted
 from tests.helpers import Counted
@@ -368,3 +369,38 @@ async def test_nine_hundred_stages_of_every_kind_run(kind: str) -> None:
     if kind == "whole-input lift":
         assert len(chunks) == 1  # a pipeline of whole-input stages gives one chunk, done
     assert sys.getrecursionlimit() == limit
+
+
+# --- the monoid of a run: worked out once for each input monoid ----------------------------
+
+
+@pytest.mark.anyio
+async def test_a_pipeline_accumulates_each_input_with_its_own_monoid() -> None:
+    twice: StreamingAgent[Any, Any] = forward >> map_deltas(lambda delta: delta * 2)
+    assert await twice.stream("ab") == "abab"
+    assert await twice.stream(b"ab") == b"abab"
+    assert await twice.stream("cd") == "cdcd"  # the monoid kept for str is str's
+
+
+class Unhashable:
+    """A callable that cannot be hashed, as a user's monoid may hold."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self) -> str:
+        return ""
+
+
+@pytest.mark.anyio
+async def test_a_monoid_that_cannot_be_hashed_still_carries_through_a_pipeline() -> None:
+    odd = Monoid("odd", Unhashable(), lambda a, b: a + b, "".join, kind=str)
+
+    @streaming(monoid=odd)
+    async def words(text: str) -> AsyncIterator[str]:
+        for word in text.split():
+            yield word
+
+    pipeline = words >> forward >> map_deltas(str.upper)
+    stream = pipeline.stream("a b")
+    assert stream.monoid is odd
+    assert await stream == "AB"
