@@ -133,6 +133,8 @@ class FanOut(Combinator[In, tuple[*Ts]], Generic[In, *Ts], metaclass=NoPublicCon
                     paths.append((*path, (monoid, index)))
         leaves.reverse()
         paths.reverse()
+        if len(leaves) == len(self.branches):  # no group inside: one injection each
+            return leaves, product.inject
         return leaves, functools.partial(_injected, paths)
 
     def _walk_whole(self) -> Walk[bool]:
