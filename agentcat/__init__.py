@@ -16,7 +16,8 @@ importing only from the ones below it:
   the ``agentcat`` command lives in the private ``_cli``.
 
 The classes the operators build (``Pipeline``, ``Retry``, ``Lifted``...) stay in their modules,
-for ``isinstance`` and annotations, and cannot be called directly.
+for ``isinstance`` and annotations, and cannot be called directly; the root has those that
+annotations name often (``FanOut``, ``StreamingFanOut``, ``Fallible``).
 """
 
 from agentcat import errors, monoids

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from agentcat.errors import CompositionError
 
-__all__ = ["awaited", "check_compatible", "compatible", "format_annotation", "hints_of"]
+__all__ = ["awaited", "compatible", "hints_of", "mismatch"]
 
 _CALLABLE: object = collections.abc.Callable
 _PROMOTED: dict[type, tuple[type, ...]] = {float: (int,), complex: (int, float)}
@@ -92,30 +92,25 @@ def _is_union(annotation: object) -> bool:
     return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
-def check_compatible(left: str, produced: object, right: str, expected: object) -> None:
-    """Check that the output of ``left`` (an operand of ``>>``, as written), annotated
-    ``produced``, may be the input of ``right``, annotated ``expected``.
-
-    Raises:
-        CompositionError: the annotations certainly disagree; the message names both operands
-            and both types.
-    """
-    if not compatible(produced, expected):
-        raise CompositionError(
-            f"cannot compose {left} >> {right}: {left} produces "
-            f"{format_annotation(produced)}, but {right} expects {format_annotation(expected)}"
-        )
+def mismatch(left: str, produced: object, right: str, expected: object) -> CompositionError:
+    """The error of ``left >> right`` (the operands as written) when the output of ``left``,
+    annotated ``produced``, cannot be the input of ``right``, annotated ``expected``: it names
+    both operands and both types."""
+    return CompositionError(
+        f"cannot compose {left} >> {right}: {left} produces {_spelled(produced)}, but {right} "
+        f"expects {_spelled(expected)}"
+    )
 
 
-_MODULES = re.compile(r"\b(?:typing|collections\.abc|builtins|agentcat(?:\.\w+)*)\.")
+_MODULES = re.compile(
+    r"\b(?:typing|collections\.abc|builtins|returns(?:\.\w+)*|agentcat(?:\.\w+)*)\."
+)
 """Module paths that a message about annotations leaves out (``agentcat.chunks.ChunkStream``
-reads ``ChunkStream``)."""
+reads ``ChunkStream``, ``returns.result.Result`` reads ``Result``)."""
 
 
-def format_annotation(annotation: object) -> str:
-    """A short readable spelling of an annotation for error messages."""
-    if annotation is None:
-        return "an unannotated value"
+def _spelled(annotation: object) -> str:
+    """A short readable spelling of an annotation (a known one: unknown ones never disagree)."""
     if isinstance(annotation, type) and not typing.get_args(annotation):
         return annotation.__qualname__
     return _MODULES.sub("", repr(annotation))

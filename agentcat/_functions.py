@@ -4,14 +4,33 @@ when a stream runs."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Literal
 
 from agentcat.errors import CompositionError
 
-__all__ = ["check_function"]
+__all__ = ["check_function", "name_of"]
 
 Kind = Literal["any", "async generator"]
+
+
+def name_of(function: Any) -> str:
+    """What a function is called in a name or a message: its ``__name__``, else its ``repr``."""
+    return getattr(function, "__name__", None) or repr(function)
+
+
+def _underlying(function: Any) -> Any:
+    """The function a bound method, a ``functools.partial`` or a wrapper calls in the end."""
+    while True:
+        if isinstance(function, functools.partial):
+            function = function.func
+        elif inspect.ismethod(function):
+            function = function.__func__
+        elif hasattr(function, "__wrapped__"):
+            function = inspect.unwrap(function)
+        else:
+            return function
 
 
 def check_function(where: str, function: Any, kind: Kind = "any") -> None:
@@ -25,7 +44,7 @@ def check_function(where: str, function: Any, kind: Kind = "any") -> None:
     """
     if not callable(function):
         raise CompositionError(f"{where} takes a function of one argument, not {function!r}")
-    name = getattr(function, "__name__", repr(function))
+    name = name_of(function)
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
@@ -38,14 +57,15 @@ def check_function(where: str, function: Any, kind: Kind = "any") -> None:
                 f"{where} takes a function of one argument, but {name}{signature} cannot be "
                 "called with one"
             ) from None
-    if kind == "async generator" and inspect.isfunction(function):
-        if inspect.isgeneratorfunction(function):
+    underlying = _underlying(function)
+    if kind == "async generator" and inspect.isfunction(underlying):
+        if inspect.isgeneratorfunction(underlying):
             raise CompositionError(
                 f"{where} takes an async generator function, but {name} is a plain "
                 "generator: write it `async def`, so that its deltas can be awaited"
             )
-        if not inspect.isasyncgenfunction(function):
-            plain = "an async function" if inspect.iscoroutinefunction(function) else "a function"
+        if not inspect.isasyncgenfunction(underlying):
+            plain = "an async function" if inspect.iscoroutinefunction(underlying) else "a function"
             raise CompositionError(
                 f"{where} takes an async generator function (an `async def` that yields its "
                 f"deltas), but {name} is {plain} that returns its whole output: make it yield, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Generator, Sequence
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
@@ -21,7 +21,30 @@ P = TypeVar("P")
 W = TypeVar("W")
 
 
-class StreamedPromise(AsyncIterator[P], Generic[P, W]):
+class _Place(AsyncIterator[P]):
+    """A reader's place in a promise: a :class:`_Replay`, or the promise's own. ``__anext__``
+    hands back the promise's ``piece`` coroutine rather than awaiting it in one more: a reader
+    costs no layer per piece. (The place moves on when asked: an end or an error is the same at
+    the next place, and a promise that needs a scope says so before any place moves.)"""
+
+    __slots__ = ()
+    _position: int
+
+    @property
+    def _promise(self) -> StreamedPromise[P, Any]:
+        """The promise this place is in."""
+        raise NotImplementedError
+
+    def __anext__(self) -> Coroutine[Any, Any, P]:
+        promise, index = self._promise, self._position
+        unscoped = promise._unscoped
+        if unscoped is not None and index >= len(promise._items) and not promise._finished:
+            raise unscoped
+        self._position = index + 1
+        return promise.piece(index)
+
+
+class StreamedPromise(_Place[P], Generic[P, W]):
     """A promise of a stream, in the MiniAgents sense, but pulled rather than pushed.
 
     * Iterate it (``async for piece in promise``) to get the pieces as they are produced. Each
@@ -35,27 +58,29 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
       the pieces before it stay available.
 
     Nothing runs in the background: a piece is produced when a consumer asks for one that has
-    not been produced yet, in that consumer's task (others wait for it). So a slow consumer
-    slows the producer, and closing the promise (``aclose()``, leaving ``async with``) or
-    cancelling the consumer stops the producer at once.
+    not been produced yet, in that consumer's task, while the others wait for it. So a slow
+    consumer slows the producer, and the consumer that produces carries the producer: cancelling
+    it while it produces (a timeout around one reader, say) stops the producer, and the stream
+    ends there for every consumer, with :class:`agentcat.StreamClosedError` (the producer cannot
+    resume: the cancellation went through it). Give a deadline to the whole reading, not to one
+    of several readers. Closing the promise (``aclose()``, leaving ``async with``) stops the
+    producer and closes it; from another task than the one producing, once the piece under way
+    has arrived.
 
-    A subclass decides what is kept of each piece (:meth:`_produce`), how a kept item is shown
-    (:meth:`_present`), what follows the last item (:meth:`_tail`) and what the whole value is
-    (:meth:`_assemble`); :class:`agentcat.ChunkStream` keeps only deltas, for instance.
+    A subclass decides what is kept of each piece (:meth:`_kept`), how a kept item is shown
+    (:meth:`_present`), how many pieces follow the last item (:meth:`_tail_count`) and what the
+    whole value is (:meth:`_assemble`); :class:`agentcat.ChunkStream` keeps only deltas, for
+    instance.
     """
 
-    def __init__(
-        self,
-        source: AsyncIterator[Any],
-        resolve: Callable[[Sequence[P]], W] = tuple,  # type: ignore[assignment]  # W = tuple[P, ...]
-    ) -> None:
+    def __init__(self, source: AsyncIterator[Any]) -> None:
         self._source = source
-        self._resolve = resolve
         self._items: list[Any] = []
         self._finished = False
         self._error: BaseException | None = None
-        self._spent = False  # set by `_produce` when the item it gave is known to be the last
+        self._last_given = False  # set by `_kept` when the item it gave is known to be the last
         self._pulling = False
+        self._closing = False  # `aclose()` waits for the consumer producing in another task
         self._arrived: anyio.Event | None = None
         self._position = 0
         self._whole: tuple[W] | None = None
@@ -63,25 +88,30 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         self._unscoped: Exception | None = None
         self._scope: _Scope | None = None
 
+    @property
+    def _promise(self) -> StreamedPromise[P, W]:
+        return self  # its own reader's place is in itself
+
     # What a subclass refines ----------------------------------------------------------
 
-    async def _produce(self) -> Any:
-        """The next item to keep (by default the source's next piece); ``StopAsyncIteration``
-        at the end, or ``_spent`` set when the item given is known to be the last."""
-        return await anext(self._source)
+    def _kept(self, piece: Any) -> Any:
+        """What is kept of a piece of the source (by default the piece itself), or
+        :data:`_SKIPPED` to keep nothing and ask the source again. It may set ``_last_given``
+        when the item is known to be the last."""
+        return piece
 
     def _present(self, index: int) -> P:
         """The piece a consumer receives at ``index``: the item kept there, or past the items,
-        what :meth:`_tail` announced."""
+        one of the :meth:`_tail_count` that follow them."""
         return self._items[index]  # type: ignore[no-any-return]
 
-    def _tail(self) -> int:
+    def _tail_count(self) -> int:
         """How many pieces follow the last item once the source has ended (none by default)."""
         return 0
 
     async def _assemble(self) -> W:
-        """The whole value from every piece: ``resolve(pieces)`` (by default their tuple)."""
-        return self._resolve(self.pieces)
+        """The whole value from every piece: by default their tuple."""
+        return tuple(self.pieces)  # type: ignore[return-value]  # W = tuple[P, ...]
 
     async def _close_source(self) -> None:
         await aclose(self._source)
@@ -103,6 +133,8 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
             StopAsyncIteration: past the end.
             StreamScopeError: producing needs a scope no ``async with`` has opened (a stream
                 that runs tasks); nothing is produced, so the stream can still be read in one.
+            StreamClosedError: the promise was closed, or the consumer producing it cancelled,
+                before ``index`` was produced.
             BaseException: the producer's own error, at its position.
         """
         items = self._items
@@ -112,36 +144,58 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
             if self._finished:
                 if self._error is not None:
                     raise self._error
-                if index < len(items) + self._tail():
+                if index < len(items) + self._tail_count():
                     return self._present(index)
                 raise StopAsyncIteration
             if self._unscoped is not None:
                 raise self._unscoped
-            if self._pulling:  # another consumer is producing: wait for its item
-                if self._arrived is None:
-                    self._arrived = anyio.Event()
-                await self._arrived.wait()
+            if self._pulling or self._closing:  # another consumer is producing, or aclose() closing
+                await self._arrival()
                 continue
             self._pulling = True
             try:
-                items.append(await self._produce())
+                while True:
+                    item = self._kept(await anext(self._source))
+                    if item is not _SKIPPED:
+                        break
+                items.append(item)
             except StopAsyncIteration:
                 await self._finish(None)
             except anyio.get_cancelled_exc_class():
-                await self._finish(StreamClosedError(_Said(self, "was cancelled while producing")))
+                await self._finish(
+                    StreamClosedError(
+                        _Said(
+                            "{} was cancelled while producing: the consumer that produced it "
+                            "was cancelled (a timeout around it, say), which stops the producer "
+                            "for every consumer",
+                            self,
+                        )
+                    )
+                )
                 raise
             except BaseException as error:
                 await self._finish(error)
             else:
-                if self._spent:  # no need to ask the source again to hear that it has ended
+                if self._last_given:  # no need to ask the source again to hear that it has ended
                     await self._finish(None)
             finally:
                 self._pulling = False
-                arrived, self._arrived = self._arrived, None
-                if arrived is not None:
-                    arrived.set()
+                self._arrive()
+
+    async def _arrival(self) -> None:
+        """Wait until the consumer producing has its piece (or ``aclose()`` has closed)."""
+        if self._arrived is None:
+            self._arrived = anyio.Event()
+        await self._arrived.wait()
+
+    def _arrive(self) -> None:
+        arrived, self._arrived = self._arrived, None
+        if arrived is not None:
+            arrived.set()
 
     async def _finish(self, error: BaseException | None) -> None:
+        """End the stream, with ``error`` for the reads past its items (``None``: a normal end),
+        and close the source. Called only by the consumer producing, or when none is."""
         self._finished = True
         self._error = error
         await self._close_source()
@@ -151,14 +205,6 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     def __aiter__(self) -> AsyncIterator[P]:
         return _Replay(self)
 
-    def __anext__(self) -> Coroutine[Any, Any, P]:  # see _Replay
-        index = self._position
-        unscoped = self._unscoped
-        if unscoped is not None and index >= len(self._items) and not self._finished:
-            raise unscoped
-        self._position = index + 1
-        return self.piece(index)
-
     def replay(self) -> AsyncIterator[P]:
         """A new iterator over every piece, from the first, independent of other consumers."""
         return _Replay(self)
@@ -166,7 +212,8 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
     @property
     def pieces(self) -> Sequence[P]:
         """The pieces produced so far."""
-        count = len(self._items) + (self._tail() if self._finished and not self._error else 0)
+        ended = self._finished and self._error is None
+        count = len(self._items) + (self._tail_count() if ended else 0)
         return tuple(self._present(index) for index in range(count))
 
     async def result(self) -> W:
@@ -200,12 +247,37 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
         return self.result().__await__()
 
     async def aclose(self) -> None:
-        """Stop the producer (and everything upstream of it); later reads past the pieces
-        produced so far raise :class:`agentcat.StreamClosedError`."""
-        if not self._finished:
-            await self._finish(StreamClosedError(_Said(self, "was closed before its end")))
+        """Stop the producer (and everything upstream of it), and close it; later reads past
+        the pieces produced so far raise :class:`agentcat.StreamClosedError`.
+
+        If a consumer in another task is producing a piece, this waits for that piece: a
+        running producer cannot be closed from outside it (its generator is running) and
+        cancelling another task needs a scope around it that costs more, on every piece, than
+        the rest of reading it. To stop such a read at once, cancel the reader (a timeout
+        around it, say)."""
+        if self._finished:
+            return
+        self._closing = True  # no consumer starts producing meanwhile
+        try:
+            while self._pulling:
+                await self._arrival()
+            if not self._finished:
+                await self._finish(StreamClosedError(_Said("{} was closed before its end", self)))
+        finally:
+            self._closing = False
+            self._arrive()
 
     # A promise whose production runs tasks is read inside `async with`, which owns them ------
+
+    def _host(self, group: anyio.abc.TaskGroup) -> bool:
+        """Start the tasks of production in ``group``, if they need a scope that nothing has
+        opened yet: the scope of this promise's ``async with``, or of another promise whose
+        production reads this one. Whether they do."""
+        if self._unscoped is None or self._finished:
+            return False
+        self._unscoped = None
+        self._entered(group)
+        return True
 
     async def __aenter__(self) -> Self:
         scope = self._scope
@@ -213,8 +285,7 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
             group = anyio.create_task_group()
             await group.__aenter__()
             self._scope = _Scope(group, anyio.get_current_task().id, HOST.set(group))
-            self._entered(group)
-            self._unscoped = None
+            self._host(group)
         elif scope is not None and scope.owner == anyio.get_current_task().id:
             scope.depth += 1
         return self
@@ -245,6 +316,10 @@ class StreamedPromise(AsyncIterator[P], Generic[P, W]):
             await scope.group.__aexit__(None, None, None)
 
 
+_SKIPPED: Any = object()
+"""What :meth:`StreamedPromise._kept` gives for a piece it does not keep."""
+
+
 class _Scope:
     """The ``async with`` that holds a promise whose production runs tasks: its task group, the
     task that entered it (only that task's way out closes the promise), and how deeply it
@@ -263,37 +338,29 @@ class _Scope:
         self.left = False
 
 
-class _Replay(AsyncIterator[P]):
-    """One reader's place in a promise. Its ``__anext__`` hands back the promise's own
-    ``piece`` coroutine rather than awaiting it in one more: a reader costs no layer per piece.
-    (The place moves on when asked: an end or an error is the same at the next place, and a
-    promise that needs a scope says so before any place moves.)"""
+class _Replay(_Place[P]):
+    """One reader's place in a promise, from its first piece."""
 
     __slots__ = ("_position", "_promise")
+
+    _promise: StreamedPromise[P, Any]  # a slot, over the base's property
 
     def __init__(self, promise: StreamedPromise[P, Any]) -> None:
         self._promise = promise
         self._position = 0
 
-    def __anext__(self) -> Coroutine[Any, Any, P]:
-        promise, index = self._promise, self._position
-        unscoped = promise._unscoped
-        if unscoped is not None and index >= len(promise._items) and not promise._finished:
-            raise unscoped
-        self._position = index + 1
-        return promise.piece(index)
-
 
 class _Said:
-    """What happened to a stream, put in words only when someone reads it: the stream's ``repr``
-    renders its whole pipeline, which is no cost to pay every time a stream is closed early."""
+    """A message put in words only when someone reads it: ``template`` with ``subject`` in it.
+    A stream's ``repr`` or name renders its whole pipeline, which is no cost to pay every time a
+    stream is closed early or made to need a scope."""
 
-    __slots__ = ("_stream", "_what")
+    __slots__ = ("_subject", "_template")
 
-    def __init__(self, stream: object, what: str) -> None:
-        self._stream, self._what = stream, what
+    def __init__(self, template: str, subject: object) -> None:
+        self._template, self._subject = template, subject
 
     def __str__(self) -> str:
-        return f"{self._stream!r} {self._what}"
+        return self._template.format(self._subject)
 
     __repr__ = __str__

@@ -13,20 +13,22 @@ from __future__ import annotations
 import contextvars
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from agentcat.errors import MonoidError, StreamScopeError
+from agentcat.errors import AgentcatError, MonoidError, StreamingError, StreamScopeError
 from agentcat.monoids import Monoid, monoid_of
 
 __all__ = [
     "HOST",
     "Branches",
+    "Deferred",
     "DeltaStep",
     "Ending",
+    "is_mistake",
     "Job",
     "Once",
     "Prepare",
@@ -92,13 +94,15 @@ class Ending(AsyncIterator[T], Generic[T]):
     """A source that knows, right after producing a delta, whether it was the last one, so the
     stream can mark that delta ``done`` at once instead of adding an empty terminal chunk."""
 
-    ended: bool = False
+    __slots__ = ("ended",)
+
+    ended: bool
 
 
 class Once(Ending[T]):
     """The source of one delta, produced by awaiting ``produce()`` when first asked for."""
 
-    __slots__ = ("_produce", "ended")
+    __slots__ = ("_produce",)
 
     def __init__(self, produce: Callable[[], Awaitable[T]]) -> None:
         self._produce = produce
@@ -110,6 +114,30 @@ class Once(Ending[T]):
         value = await self._produce()
         self.ended = True
         return value
+
+
+class Deferred(Ending[T]):
+    """The deltas of an iterator made only when the first delta is asked for: ``start()``
+    awaits what it needs first (a whole input, say) and gives the iterator. Nothing to close of
+    its own: what ``start`` opens is recorded in the run."""
+
+    __slots__ = ("_ends", "_inner", "_start")
+
+    def __init__(self, start: Callable[[], Awaitable[AsyncIterator[T]]]) -> None:
+        self._start = start
+        self._inner: AsyncIterator[T] | None = None
+        self._ends = False
+        self.ended = False
+
+    async def __anext__(self) -> T:
+        inner = self._inner
+        if inner is None:
+            inner = self._inner = await self._start()
+            self._ends = isinstance(inner, Ending)
+        piece = await anext(inner)
+        if self._ends:
+            self.ended = inner.ended  # type: ignore[attr-defined]
+        return piece
 
 
 def given(value: T) -> Once[T]:
@@ -323,16 +351,19 @@ def _raise(failures: list[Exception]) -> None:
         raise ExceptionGroup("several concurrent agents failed", failures)
 
 
-DeltaStep = tuple[bool, Callable[[Any], Any]]
-"""What a per-delta stage does to each delta: ``(False, f)`` maps it with ``f``, ``(True, keep)``
-passes it on only when ``keep(delta)`` is true."""
+class DeltaStep(NamedTuple):
+    """What a per-delta stage does to each delta: maps it with ``function``, or, when
+    ``is_filter``, passes it on only when ``function(delta)`` is true."""
+
+    is_filter: bool
+    function: Callable[[Any], Any]
 
 
 def stepped(steps: Sequence[DeltaStep], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
     """Apply a run of per-delta steps (maps and filters) to every delta of ``source``, in one
     generator step: the fused form of ``map_deltas(f) >> filter_deltas(p) >> ...``, which the
     functor laws allow (``map(f) >> map(g) = map(g ∘ f)``)."""
-    if all(not filters for filters, _ in steps):
+    if not any(step.is_filter for step in steps):
         functions = [function for _, function in steps]
         return _mapped(functions[0], source) if len(functions) == 1 else _maps(functions, source)
     return _steps(steps, source)
@@ -365,8 +396,8 @@ DROPPED: Any = object()
 
 def stepped_value(steps: Sequence[DeltaStep], delta: Any) -> Any:
     """``delta`` through ``steps``: mapped by each map, or :data:`DROPPED` by a filter."""
-    for filters, function in steps:
-        if not filters:
+    for is_filter, function in steps:
+        if not is_filter:
             delta = function(delta)
         elif not function(delta):
             return DROPPED
@@ -386,3 +417,20 @@ async def side_by_side(
             value = stepped_value(own, delta)
             if value is not DROPPED:
                 yield tag(index, value)
+
+
+_MISTAKES = (AgentcatError, RecursionError)
+"""Errors that are the program's, not an agent's: agentcat's own (a stream read outside its
+scope, a delta of the wrong type...), and running out of stack, which at the same depth runs out
+again (and, retried at every level of nested retries, multiplies the attempts)."""
+
+
+def is_mistake(error: BaseException, named: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``error`` is one of :data:`_MISTAKES` that ``named`` does not name by its class
+    (``MonoidError`` names one; ``Exception`` or ``TypeError``, which a ``MonoidError`` also is,
+    do not). Retry, fallback and ``as_result`` let such an error through, whatever they catch:
+    another attempt would make it again, and a ``Failure`` would hide a bug. A
+    :class:`agentcat.StreamingError` is the failure of an agent's stream midway: not a mistake."""
+    if not isinstance(error, _MISTAKES) or isinstance(error, StreamingError):
+        return False
+    return not any(issubclass(kind, _MISTAKES) and isinstance(error, kind) for kind in named)

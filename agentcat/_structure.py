@@ -51,8 +51,9 @@ def walk(root: Any, /) -> Any:
 class Node:
     """One agent in a composition: its kind, its label and the agents it is made of.
 
-    ``kind`` is ``"agent"`` for a leaf and the combinator's name otherwise (``"sequence"``,
-    ``"fan_out"``, ``"parallel"``, ``"fallback"``, ``"retry"``, ``"result"``, ``"lift"``, ...).
+    ``kind`` is ``"agent"`` for a leaf and the combinator's name otherwise: ``"sequence"``,
+    ``"result_sequence"`` (fallible agents in sequence), ``"fan_out"``, ``"parallel"``,
+    ``"fallback"``, ``"retry"``, ``"result"`` (``as_result``), ``"recover"`` or ``"lift"``.
     ``label`` is what a leaf is called, or how a wrapping combinator is written around its child.
     """
 

@@ -30,7 +30,7 @@ from typing import (
 from attrs import frozen
 
 from agentcat._annotations import awaited, hints_of
-from agentcat._functions import check_function
+from agentcat._functions import check_function, name_of
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._structure import Node, Walk, render, walk
 from agentcat.errors import CompositionError
@@ -196,7 +196,8 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
 
         When every one fails, the last failure is raised, with the earlier ones as its
         ``__context__`` chain and named in a note. Streaming alternatives switch only before
-        their first delta (see :class:`agentcat.StreamingError`).
+        their first delta (see :class:`agentcat.StreamingError`). agentcat's own errors (but
+        ``StreamingError``) and ``RecursionError`` pass through unless ``on`` names their class.
 
         Raises:
             CompositionError: an alternative is not an agent, or ``on`` is not a tuple of
@@ -215,11 +216,13 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     ) -> Agent[X, Y]:
         """An agent that invokes this one up to ``attempts`` times while it fails with ``on``,
         sleeping as ``backoff`` says between attempts (no sleep when ``backoff`` is ``None``).
+        agentcat's own errors (but :class:`agentcat.StreamingError`) and ``RecursionError``
+        are mistakes, not failures: they pass through unless ``on`` names their class.
 
         Raises:
+            CompositionError: ``attempts`` is not an int, ``backoff`` not a
+                :class:`agentcat.Backoff`, or ``on`` not a tuple of exception classes.
             ValueError: ``attempts`` is less than 1.
-            TypeError: ``backoff`` is not a :class:`agentcat.Backoff`, or ``on`` is not a tuple
-                of exception classes.
         """
         from agentcat.resilience import retry
 
@@ -239,8 +242,13 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
         """An agent that returns ``Success(output)``, or ``Failure(error)`` for the exception
         types given (every ``Exception`` when none is), instead of raising them.
 
+        agentcat's own mistakes (an :class:`agentcat.AgentcatError` such as a delta of the
+        wrong type, and ``RecursionError``) are still raised unless a type given names them:
+        they are bugs in the program, not the agent's failure. A
+        :class:`agentcat.StreamingError` is the agent's failure.
+
         Raises:
-            TypeError: an argument is not an exception class.
+            CompositionError: an argument is not an exception class.
         """
         from agentcat.fallible import catching
 
@@ -302,7 +310,7 @@ class FunctionAgent(Agent[In, Out], metaclass=NoPublicConstructor):
 
     @property
     def name(self) -> str:
-        return getattr(self.function, "__name__", repr(self.function))
+        return name_of(self.function)
 
     @property
     def input_type(self) -> object | None:
@@ -395,7 +403,7 @@ def _arguments(
     origin = get_origin(base)
     if not isinstance(origin, type):
         return None
-    arguments = tuple(bound.get(a, a) for a in get_args(base))
+    arguments = tuple(_substituted(a, bound) for a in get_args(base))
     if origin is generic:
         return tuple(None if _is_variable(a) else a for a in arguments)
     parameters = getattr(origin, "__parameters__", ())
@@ -407,6 +415,17 @@ def _arguments(
         if found is not None:
             return found
     return None
+
+
+def _substituted(annotation: object, bound: dict[object, object]) -> object:
+    """``annotation`` with the type variables bound so far replaced, also inside a generic
+    alias (``Result[Out, Err]`` with ``Out=int, Err=ValueError`` is ``Result[int, ValueError]``)."""
+    if isinstance(annotation, TypeVar):
+        return bound.get(annotation, annotation)
+    parameters = getattr(annotation, "__parameters__", ())
+    if parameters and get_origin(annotation) is not None:
+        return annotation[tuple(bound.get(p, p) for p in parameters)]  # type: ignore[index]
+    return annotation
 
 
 def _is_variable(annotation: object) -> bool:

@@ -11,10 +11,10 @@ import anyio.abc
 from returns.result import Failure, Result, Success
 from typing_extensions import TypeVar
 
-from agentcat._promise import StreamedPromise
-from agentcat._runtime import Ending, Run, deltas
+from agentcat._promise import _SKIPPED, StreamedPromise, _Said
+from agentcat._runtime import Ending, Run, deltas, is_mistake
 from agentcat.errors import MonoidError
-from agentcat.monoids import Monoid, monoid_of
+from agentcat.monoids import INFERRED, Monoid, monoid_of
 
 __all__ = ["Chunk", "ChunkStream", "ResultStream"]
 
@@ -51,13 +51,17 @@ class _Accumulation(Generic[T]):
 @final
 class Chunk(Generic[T]):
     """One step of a stream: ``delta`` is what it adds, ``accumulated`` what the stream adds up
-    to so far, ``done`` marks the one last chunk. Immutable.
+    to so far, ``done`` marks the one last chunk. Its fields cannot be set.
+
+    ``delta`` and ``accumulated`` are the stream's own values, shared with its other chunks and
+    readers rather than copied (which keeps reading them free): do not mutate them. Appending to
+    one chunk's accumulated list, say, would change the later chunks and the stream's whole
+    value; copy it first.
 
     ``index`` (the position in the stream) is metadata: equality and hashing look only at
     ``delta``, ``accumulated`` and ``done``, which is what "equal up to chunk boundaries" needs.
 
-    A stream makes one for every piece read, so the class is a plain one with four slots rather
-    than an attrs class: making one is a quarter of what it cost, on every token.
+    Four slots, not attrs: four times cheaper to make, and a stream makes one on every token.
     """
 
     __slots__ = ("_accumulated", "_delta", "_done", "_index")
@@ -138,26 +142,38 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
     deltas. ``monoid`` says how the deltas add up; without one, the first delta's type tells.
     ``name`` is what the stream is of (an agent, say), shown only when the stream is shown.
 
+    As a :class:`agentcat.StreamedPromise`, it is read by any number of consumers, in one task
+    or many, each from the first chunk; a chunk is produced in the task of the consumer that
+    asks for it first, so cancelling that consumer while it produces ends the stream for every
+    consumer (:class:`agentcat.StreamClosedError`), and ``aclose()``, from any task, stops the
+    producer (once the chunk under way, if another task is producing one).
+
     Raises (when read):
-        MonoidError: the stream produced no delta and its type is unknown, so its empty value
-            is too.
+        MonoidError: a delta is not of the stream's type (the message names the stage that
+            produced it); or the stream produced no delta and its type is unknown, so its empty
+            value is too.
+        StreamClosedError: the stream was closed (``aclose()``, leaving ``async with``), or
+            the consumer producing it cancelled, before the chunk asked for was produced.
+        StreamScopeError: the stream runs tasks (a fan-out or a parallel product) and is
+            iterated outside ``async with stream:``; raised at the first read, before anything
+            runs.
     """
 
     def __init__(
         self,
-        deltas: AsyncIterator[T],
+        source: AsyncIterator[T],
         monoid: Monoid[T] | None = None,
         *,
         name: object = "stream",
     ) -> None:
-        super().__init__(deltas)
+        super().__init__(source)
         self._name = name
         self._monoid = monoid
         self._kind = None if monoid is None else monoid.kind
         self._run: Run | None = None
         self._accumulation: _Accumulation[T] | None = None
-        self._ending = deltas if isinstance(deltas, Ending) else None
-        self._single = False
+        self._ending = source if isinstance(source, Ending) else None
+        self._one_chunk = False  # its one delta was final at once: the stream is that one chunk
 
     @classmethod
     def of(cls, items: Iterable[T], monoid: Monoid[T] | None = None) -> ChunkStream[T]:
@@ -168,7 +184,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
     @classmethod
     def _of_run(
         cls,
-        deltas: AsyncIterator[T],
+        source: AsyncIterator[T],
         monoid: Monoid[T] | None,
         run: Run,
         name: object,
@@ -177,18 +193,26 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         """The stream of a stage's run: closing the stream closes every iterator of the run.
         A ``hosted`` run starts tasks (a fan-out's branches), in the task group that ``async
         with stream:`` opens; until then, reading it is a :class:`StreamScopeError`."""
-        stream = cls(deltas, monoid, name=name)
+        stream = cls(source, monoid, name=name)
         stream._run = run
         if hosted:
-            stream._needs_scope(_Unscoped(stream))
+            stream._needs_scope(
+                _Said(
+                    "the stream of {} runs tasks (a fan-out or a parallel product), which need "
+                    "a scope that owns them: read it inside `async with stream:`, or `await "
+                    "stream` for the whole value",
+                    name,
+                )
+            )
         return stream
 
     def __repr__(self) -> str:
         if self._items or self._finished or self._pulling:
             return f"<{type(self).__name__} of {self._name!s}>"
+        read = "iterate it" if self._unscoped is None else "read it inside `async with`"
         return (
-            f"<{type(self).__name__} of {self._name!s}, unread: iterate it, or await it for "
-            "the whole value>"
+            f"<{type(self).__name__} of {self._name!s}, unread: {read}, or await it for the "
+            "whole value>"
         )
 
     @property
@@ -199,21 +223,18 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
             return self._accumulation.monoid
         return self._monoid
 
-    async def _produce(self) -> T:
-        source: AsyncIterator[T] = self._source
-        while True:  # empty deltas say nothing: they are dropped
-            delta = await anext(source)
-            kind = self._kind
-            if kind is not None and not isinstance(delta, kind):
-                raise MonoidError(
-                    f"{self._name!s} produced {delta!r} ({type(delta).__qualname__}), but its "
-                    f"deltas are {kind.__qualname__}: yield {kind.__qualname__} values, or "
-                    "annotate what it yields (or pass monoid=)"
-                )
-            if delta or not self._accumulate(delta).monoid.is_empty(delta):
-                break
+    def _kept(self, delta: T) -> T:
+        kind = self._kind
+        if kind is not None and not isinstance(delta, kind):
+            raise MonoidError(
+                f"{self._name!s} produced {delta!r} ({type(delta).__qualname__}), but its "
+                f"deltas are {kind.__qualname__}: yield {kind.__qualname__} values, or "
+                "annotate what it yields (or pass monoid=)"
+            )
+        if not delta and self._accumulate(delta).monoid.is_empty(delta):
+            return _SKIPPED  # type: ignore[no-any-return]  # an empty delta says nothing
         if not self._items and self._ending is not None and self._ending.ended:
-            self._single = self._spent = True  # the one delta, final at once: nothing follows
+            self._one_chunk = self._last_given = True  # the one delta, final at once
         elif self._accumulation is None:
             self._accumulate(delta)
         return delta
@@ -225,12 +246,12 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
             self._accumulation = accumulation
         return accumulation
 
-    def _tail(self) -> int:
-        return 0 if self._single else 1
+    def _tail_count(self) -> int:
+        return 0 if self._one_chunk else 1
 
     def _present(self, index: int) -> Chunk[T]:
         items = self._items
-        if self._single:
+        if self._one_chunk:
             return _chunk(items[0], items[0], True, 0)
         if index < len(items):
             return _chunk(items[index], self._accumulation, False, index)
@@ -261,7 +282,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
     @property
     def accumulated(self) -> T:
         """The value accumulated from the deltas produced so far (after an error too)."""
-        if self._single:
+        if self._one_chunk:
             return self._items[0]  # type: ignore[no-any-return]
         if self._accumulation is not None:
             return self._accumulation.prefix(len(self._items))
@@ -272,40 +293,31 @@ class ResultStream(ChunkStream[T, Result[T, E]]):
     """The stream of ``streaming_agent.as_result(*errors)``: the chunks of the agent's stream,
     and, where it would raise one of ``errors``, an end instead. ``await`` gives ``Success`` of
     the whole value, or ``Failure`` of the error (the same exception); the partial output stays
-    in :attr:`accumulated`, and the chunks before the failure were passed on."""
+    in :attr:`accumulated`, and the chunks before the failure were passed on.
+
+    agentcat's own mistakes (an :class:`agentcat.AgentcatError`, a delta of the wrong type, say)
+    are raised as they are, unless ``errors`` names their class: they are not the agent's
+    failure. :class:`agentcat.StreamingError` is one, the failure of a stream midway. An agent
+    that fails before its first delta, its type unknown, ends with a terminal chunk of
+    :data:`agentcat.monoids.INFERRED`'s empty value, ``None``.
+    """
 
     _errors: tuple[type[Exception], ...] = (Exception,)
     """The errors that end the stream as a value (set by the agent that makes it)."""
     _caught: Exception | None = None
     """The one of them that ended it, if one did."""
 
-    async def _produce(self) -> T:
-        try:
-            return await super()._produce()
-        except StopAsyncIteration:
-            raise
-        except self._errors as error:
-            self._caught = error
-            raise StopAsyncIteration from error
+    async def _finish(self, error: BaseException | None) -> None:
+        if isinstance(error, self._errors) and not is_mistake(error, self._errors):
+            self._caught, error = error, None
+        await super()._finish(error)
+
+    def _require_monoid(self) -> Monoid[T]:
+        if self._monoid is None and self._caught is not None:
+            return INFERRED  # it failed before a delta told its type: there is nothing to add up
+        return super()._require_monoid()
 
     async def _assemble(self) -> Result[T, E]:
         if self._caught is not None:
             return Failure(self._caught)  # type: ignore[arg-type]  # one of the errors caught
         return Success(self.accumulated)
-
-
-class _Unscoped:
-    """The message of reading a stream that runs tasks outside ``async with``, rendered (with
-    the stream's pipeline) only if someone reads it."""
-
-    __slots__ = ("_stream",)
-
-    def __init__(self, stream: object) -> None:
-        self._stream = stream
-
-    def __str__(self) -> str:
-        return (
-            f"{self._stream!r} runs tasks (a fan-out or a parallel product), which need a scope "
-            "that owns them: read it inside `async with stream:`, or `await stream` for the "
-            "whole value"
-        )

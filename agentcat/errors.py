@@ -1,10 +1,11 @@
 """Every error agentcat raises, under one base, :class:`AgentcatError`.
 
-Each one also subclasses the built-in exception a caller would already catch for that kind of
-mistake, so ``except TypeError`` around a composition keeps working, and ``except
-agentcat.AgentcatError`` catches everything agentcat itself raises. Failures of your own agents
-are never wrapped into these: they surface as they are (a stream adds its position to them only
-through :class:`StreamingError`, when they happen after output was passed on).
+Each one but :class:`StreamingError` also subclasses the built-in exception a caller would
+already catch for that kind of mistake, so ``except TypeError`` around a composition keeps
+working, and ``except agentcat.AgentcatError`` catches everything agentcat itself raises.
+Failures of your own agents are never wrapped into these: they surface as they are (a stream
+adds its position to them only through :class:`StreamingError`, when they happen after output
+was passed on).
 """
 
 from __future__ import annotations
@@ -26,16 +27,20 @@ class AgentcatError(Exception):
 
 
 class CompositionError(AgentcatError, TypeError):
-    """Agents that cannot be combined: ``f >> g`` where ``f``'s output cannot be ``g``'s input,
-    or an operand of ``>>``, ``&``, ``*`` or a resilience combinator that is not an agent.
+    """Agents that cannot be built or combined: ``f >> g`` where ``f``'s output cannot be
+    ``g``'s input (the message names both sides and both types); an operand of ``>>``, ``&``,
+    ``*`` or a resilience combinator that is not an agent; a function of the wrong shape for
+    ``@agent``, ``@streaming``, ``@transducer``, ``map_deltas`` or ``filter_deltas``; a monoid
+    ``lift`` cannot give; something other than exception classes for ``on=`` or ``as_result``.
 
-    Raised when the expression is built, not when it runs; the message names both sides and
-    both types.
+    Raised when the expression is built, not when it runs.
     """
 
 
 class MonoidError(AgentcatError, TypeError):
-    """No monoid is known for a type, so its deltas cannot be accumulated."""
+    """Deltas that cannot be accumulated: no monoid is known for their type (or a class's
+    ``__agentcat_monoid__`` is not a :class:`agentcat.Monoid`), or a stage yielded a delta of
+    another type than its stream's; the message names the stage."""
 
 
 class StreamClosedError(AgentcatError, RuntimeError):

@@ -10,7 +10,7 @@ from attrs import frozen
 from returns.result import Failure, Result, Success
 
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Run
+from agentcat._runtime import Run, is_mistake
 from agentcat._structure import Node, Walk
 from agentcat.agent import Agent, Composite, Identity
 from agentcat.chunks import ResultStream
@@ -98,6 +98,8 @@ class Catching(
         try:
             return Success(await self.agent.invoke(value))
         except self.errors as error:
+            if is_mistake(error, self.errors):
+                raise
             return Failure(error)
 
     def _results(self, value: In, /) -> ResultStream[Out, Exception]:
@@ -151,7 +153,7 @@ class Catching(
 
     def _walk_node(self) -> Walk[Node]:
         node: Node = yield self.agent._walk_node()
-        errors = ", ".join(e.__name__ for e in self.errors if e is not Exception)
+        errors = "" if self.errors == (Exception,) else ", ".join(e.__name__ for e in self.errors)
         return Node("result", "{}" + f".as_result({errors})", (node,))
 
 
@@ -160,11 +162,11 @@ def catching(agent: Agent[Any, Any], errors: tuple[type[Exception], ...]) -> Age
     streaming agent, its :class:`FallibleStream`.
 
     Raises:
-        TypeError: an item of ``errors`` is not an exception class.
+        CompositionError: an item of ``errors`` is not an exception class.
     """
     for error in errors:
         if not (isinstance(error, type) and issubclass(error, Exception)):
-            raise TypeError(f"{agent!r}.as_result() takes exception classes, not {error!r}")
+            raise CompositionError(f"{agent!r}.as_result() takes exception classes, not {error!r}")
     made: Catching[Any, Any] = create(Catching, agent, errors or (Exception,))
     return create(FallibleStream, made) if made.streams else made
 
@@ -205,7 +207,8 @@ class Failing(Fallible[object, Any, E], metaclass=NoPublicConstructor):
 
 
 def fail(error: E) -> Fallible[object, NoReturn, E]:
-    """An agent that always returns ``Failure(error)``: ``fail(e) >> f`` never invokes ``f``."""
+    """An agent that always returns ``Failure(error)``: ``fail(e) >> f`` never invokes a
+    fallible ``f`` (they compose by short-circuiting); a plain ``f`` is given the ``Failure``."""
     return create(Failing, error)
 
 

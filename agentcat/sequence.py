@@ -10,9 +10,9 @@ from typing import Any, TypeVar, final
 from attrs import frozen
 from returns.result import Result, Success
 
-from agentcat._annotations import check_compatible, compatible
+from agentcat._annotations import compatible, mismatch
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import Ending, Run, accumulate, stepped
+from agentcat._runtime import Deferred, Run, accumulate, stepped
 from agentcat._structure import Node, Walk, operand
 from agentcat.agent import Agent, Composite, Identity
 from agentcat.errors import CompositionError
@@ -32,7 +32,10 @@ Err = TypeVar("Err", covariant=True)
 class Pipeline(Combinator[In, Out], metaclass=NoPublicConstructor):
     """Agents run one after the other, each on the output of the one before.
 
-    Always flat: ``(f >> g) >> h`` and ``f >> (g >> h)`` are the same pipeline, equal by ``==``.
+    Always flat: ``(f >> g) >> h`` and ``f >> (g >> h)`` are the same pipeline, equal by ``==``,
+    when the stages are all plain or all streaming. A plain agent that meets a streaming one is
+    lifted as one whole-input stage, so ``s >> (a >> b)`` has one such stage where
+    ``(s >> a) >> b`` has two: another structure, the same stream.
     With streaming stages, each is fed from the deltas of the one before, so a chain of
     transducers moves every token to the end before the first stage makes the next; a run of
     consecutive per-delta maps is fused into one step (the functor law
@@ -161,7 +164,7 @@ def _chain(
     as deep, in the stack, as its longest run of transducers."""
     if len(segments) == 1 and not segments[0][0]:
         return _linked(segments[0][1], iterator, monoid, run)
-    return run.opened(_Segmented(segments, iterator, monoid, run))
+    return Deferred(functools.partial(_run_segments, segments, iterator, monoid, run))
 
 
 Segment = tuple[
@@ -176,7 +179,7 @@ def _segments(stages: tuple[StreamingAgent[Any, Any], ...]) -> list[Segment]:
     wholes: list[StreamingAgent[Any, Any]] = []
     then: list[StreamingAgent[Any, Any]] = []
     for stage in stages:
-        if stage.needs_whole_input and not stage._forwards and stage._delta_step is None:
+        if stage.needs_whole_input:
             if then:
                 segments.append((tuple(wholes), tuple(then)))
                 wholes, then = [], []
@@ -199,59 +202,33 @@ def _linked(
     while index < len(stages):
         stage = stages[index]
         end = index + 1
-        if stage._forwards:
-            pass
-        elif stage._delta_step is not None:
+        if stage._delta_step is not None:
             while end < len(stages) and (stages[end]._delta_step or stages[end]._forwards):
                 end += 1
             steps = [s._delta_step for s in stages[index:end] if s._delta_step is not None]
             iterator = run.opened(stepped(steps, iterator))
-        else:
+        elif not stage._forwards:
             iterator = stage._feed(iterator, monoid, run)
         monoid = _through(stages[index:end], monoid)
         index = end
     return iterator
 
 
-class _Segmented(Ending[Any]):
-    """A chain run as segments (see :func:`_chain`): on the first request, every segment but the
-    last is drained into the whole input of the next one, in a loop; the last one streams."""
-
-    __slots__ = ("_inner", "_monoid", "_run", "_segments", "_source", "ended")
-
-    def __init__(
-        self,
-        segments: list[Segment],
-        source: AsyncIterator[Any],
-        monoid: Monoid[Any] | None,
-        run: Run,
-    ) -> None:
-        self._segments, self._source, self._monoid, self._run = segments, source, monoid, run
-        self._inner: AsyncIterator[Any] | None = None
-        self.ended = False
-
-    async def __anext__(self) -> Any:
-        inner = self._inner
-        if inner is None:
-            inner = self._inner = await self._start()
-        piece = await anext(inner)
-        self.ended = isinstance(inner, Ending) and inner.ended
-        return piece
-
-    async def _start(self) -> AsyncIterator[Any]:
-        source, monoid, run = self._source, self._monoid, self._run
-        for wholes, then in self._segments:
-            if wholes:
-                value = await accumulate(source, monoid)
-                *before, last = wholes
-                for stage in before:
-                    value = await accumulate(
-                        stage._open(value, run), stage._monoid_for_input(value)
-                    )
-                source, monoid = last._open(value, run), last._monoid_for_input(value)
-            source = _linked(then, source, monoid, run)
-            monoid = _through(then, monoid)
-        return source
+async def _run_segments(
+    segments: list[Segment], source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run
+) -> AsyncIterator[Any]:
+    """A chain run as segments (see :func:`_chain`): every segment but the last is drained
+    into the whole input of the next one, in a loop; the last one streams."""
+    for wholes, then in segments:
+        if wholes:
+            value = await accumulate(source, monoid)
+            *before, last = wholes
+            for stage in before:
+                value = await accumulate(stage._open(value, run), stage._monoid_for_input(value))
+            source, monoid = last._open(value, run), last._monoid_for_input(value)
+        source = _linked(then, source, monoid, run)
+        monoid = _through(then, monoid)
+    return source
 
 
 @final
@@ -325,10 +302,14 @@ def compose(left: Agent[Any, Any], right: Agent[Any, Any]) -> Agent[Any, Any]:
 
 def _check(left: Agent[Any, Any], produced: object, right: Agent[Any, Any]) -> None:
     """The run-time type check of ``left >> right``, naming the operands as they are written
-    (only when they disagree: writing them costs a walk of both)."""
+    (only when they disagree: writing them costs a walk of both).
+
+    Raises:
+        CompositionError: the annotations certainly disagree.
+    """
     expected = right.input_type
     if not compatible(produced, expected):
-        check_compatible(
+        raise mismatch(
             operand(left.describe(), "sequence", first=True),
             produced,
             operand(right.describe(), "sequence", first=False),

@@ -15,14 +15,14 @@ import functools
 import inspect
 import typing
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, final, overload
 
 from attrs import field, frozen
 
 from agentcat._functions import check_function
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._runtime import HOST, DeltaStep, Ending, Run, accumulate
+from agentcat._runtime import HOST, Deferred, DeltaStep, Ending, Run, accumulate
 from agentcat._structure import Node, Walk, walk
 from agentcat.agent import Agent, Composite, FunctionAgent, Identity, declared_arguments
 from agentcat.chunks import ChunkStream
@@ -78,7 +78,7 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
         """The deltas of the output for an input that arrives as deltas. A whole-input stage
         accumulates them first (inferring how from the first delta), then opens."""
-        return _running(lambda run: _OpenAfter(self._open, source, None, run))
+        return _running(lambda run: _opened_after(self._open, source, None, run))
 
     @property
     def needs_whole_input(self) -> bool:
@@ -136,7 +136,7 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
     ) -> AsyncIterator[Out]:
         if self.needs_whole_input:
-            return run.opened(_OpenAfter(self._open, source, monoid, run))
+            return _opened_after(self._open, source, monoid, run)
         return run.opened(self.transduce(source))
 
     def _monoid_for_input(self, value: In, /) -> Monoid[Out] | None:
@@ -206,7 +206,9 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         on: tuple[type[Exception], ...] = (Exception,),
     ) -> StreamingAgent[X, Y]:
         """Try the alternatives in turn while a stage fails with ``on`` *before its first delta*;
-        a failure after it raises :class:`agentcat.StreamingError` with the partial output.
+        a failure in ``on`` after it raises :class:`agentcat.StreamingError` with the partial
+        output, any other failure passes through unchanged. The stage waits for its whole input,
+        even a transducer: another alternative must start from the input's first delta.
 
         Raises:
             CompositionError: an alternative is not an agent, or ``on`` is not a tuple of
@@ -233,7 +235,7 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         output kept (see :class:`agentcat.fallible.FallibleStream`).
 
         Raises:
-            TypeError: an argument is not an exception class.
+            CompositionError: an argument is not an exception class.
         """
         return super().as_result(*errors)
 
@@ -244,41 +246,31 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
         backoff: Backoff | None = None,
         on: tuple[type[Exception], ...] = (Exception,),
     ) -> StreamingAgent[X, Y]:
-        """Retry while the stage fails with ``on`` before its first delta; a failure after it
-        raises :class:`agentcat.StreamingError` with the partial output.
+        """Retry while the stage fails with ``on`` before its first delta; a failure in ``on``
+        after it raises :class:`agentcat.StreamingError` with the partial output, any other
+        failure passes through unchanged. The stage waits for its whole input, even a
+        transducer: another attempt must start from the input's first delta.
 
         Raises:
+            CompositionError: ``attempts`` is not an int, ``backoff`` not a
+                :class:`agentcat.Backoff`, or ``on`` not a tuple of exception classes.
             ValueError: ``attempts`` is less than 1.
-            TypeError: ``backoff`` is not a :class:`agentcat.Backoff`, or ``on`` is not a tuple
-                of exception classes.
         """
         return super().with_retry(attempts, backoff=backoff, on=on)  # type: ignore[return-value]
 
 
-class _OpenAfter(Ending[U]):
-    """A whole-input stage fed a stream: accumulate the input, then open the stage on it."""
+def _opened_after(
+    open: Callable[[Any, Run], AsyncIterator[U]],
+    source: AsyncIterator[Any],
+    monoid: Monoid[Any] | None,
+    run: Run,
+) -> Deferred[U]:
+    """A whole-input stage fed a stream: its input accumulated, then the stage opened on it."""
 
-    __slots__ = ("_inner", "_monoid", "_open", "_run", "_source", "ended")
+    async def start() -> AsyncIterator[U]:
+        return open(await accumulate(source, monoid), run)
 
-    def __init__(
-        self,
-        open: Callable[[Any, Run], AsyncIterator[U]],
-        source: AsyncIterator[Any],
-        monoid: Monoid[Any] | None,
-        run: Run,
-    ) -> None:
-        self._open, self._source, self._monoid, self._run = open, source, monoid, run
-        self._inner: AsyncIterator[U] | None = None
-        self.ended = False
-
-    async def __anext__(self) -> U:
-        inner = self._inner
-        if inner is None:
-            value = await accumulate(self._source, self._monoid)
-            inner = self._inner = self._open(value, self._run)
-        piece = await anext(inner)
-        self.ended = isinstance(inner, Ending) and inner.ended
-        return piece
+    return Deferred(start)
 
 
 class Combinator(Composite[In, Out]):
@@ -313,19 +305,11 @@ class Combinator(Composite[In, Out]):
     def _feed(
         self, source: AsyncIterator[Any], monoid: Monoid[Any] | None, run: Run, /
     ) -> AsyncIterator[Any]:
-        return run.opened(_OpenAfter(self._open, source, monoid, run))
-
-    @property
-    def _needs_whole_input(self) -> bool:
-        return walk(self._walk_whole())
+        return _opened_after(self._open, source, monoid, run)
 
     @property
     def _runs_tasks(self) -> bool:
         return walk(self._walk_tasks())
-
-    @property
-    def _element_type(self) -> object | None:
-        return walk(self._walk_element())
 
     def _monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
         return walk(self._walk_monoid(upstream))
@@ -389,6 +373,11 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
         return _running(lambda run: self._feed(source, None, run))
 
     @functools.cached_property
+    def _forwards(self) -> bool:  # type: ignore[override]
+        """``lift(Id)`` passes each delta on as ``forward`` does (law S0), never the whole."""
+        return isinstance(self.agent, Identity) and self.given_monoid is None
+
+    @functools.cached_property
     def _generator(self) -> Callable[[In], AsyncIterator[Out]] | None:
         """The agent's function when it is an ``async`` generator function: its own source."""
         agent = self.agent
@@ -411,6 +400,8 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
         parts = self._streaming_parts
         if parts is not None:
             return parts._feed(source, monoid, run)
+        if self._forwards:
+            return source
         return super()._feed(source, monoid, run)
 
     # What the structure alone decides is worked out once: an agent never changes.
@@ -455,7 +446,10 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
     # lifted plain agent, one delta of its output (the items of an async iterator it returns).
     def _walk_whole(self) -> Walk[bool]:
         parts = self._streaming_parts
-        return True if parts is None else (yield parts._walk_whole())
+        if parts is None:
+            return not self._forwards
+        found: bool = yield parts._walk_whole()
+        return found
 
     def _walk_tasks(self) -> Walk[bool]:
         parts = self._streaming_parts
@@ -464,6 +458,8 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
     def _walk_monoid(self, upstream: Monoid[Any] | None, /) -> Walk[Monoid[Any]]:
         if self.given_monoid is not None:
             return self.given_monoid
+        if self._forwards:
+            return upstream or INFERRED
         parts = self._streaming_parts
         found: Monoid[Any] | None
         if parts is None:
@@ -500,10 +496,11 @@ class Lifted(StreamingAgent[In, Out], metaclass=NoPublicConstructor):
     def _walk_node(self) -> Walk[Node]:
         agent = self.agent
         node: Node = yield agent._walk_node()
-        if self._streaming_parts is not None:
-            return node  # `model >> up` is written as it is built
-        if isinstance(agent, FunctionAgent) and inspect.isasyncgenfunction(agent.function):
-            return node  # @streaming: its own name streams
+        if self.given_monoid is not None and self._generator is None:
+            monoid = repr(self.given_monoid).replace("{", "{{").replace("}", "}}")
+            return Node("lift", f"lift({{}}, monoid={monoid})", (node,))
+        if self._streaming_parts is not None or self._generator is not None:
+            return node  # `model >> up` is written as it is built; @streaming by its name
         return Node("lift", "lift({})", (node,))
 
 
@@ -530,7 +527,7 @@ class _LiftedSource(Ending[U]):
     """The deltas of a lifted plain agent: its output as one delta, or the items of the async
     iterator it returns."""
 
-    __slots__ = ("_agent", "_inner", "_started", "_value", "ended")
+    __slots__ = ("_agent", "_inner", "_started", "_value")
 
     def __init__(self, agent: Agent[Any, Any], value: Any) -> None:
         self._agent, self._value = agent, value
@@ -545,9 +542,10 @@ class _LiftedSource(Ending[U]):
             raise StopAsyncIteration
         self._started = True
         output = await self._agent.invoke(self._value)
-        if hasattr(type(output), "__anext__"):  # an async iterator (no ABC check per call)
-            self._inner = output
-            return await anext(output)
+        kind = type(output)  # (no ABC check per call)
+        if hasattr(kind, "__anext__") or hasattr(kind, "__aiter__"):
+            inner = self._inner = aiter(output)  # an async iterator, or iterable
+            return await anext(inner)
         self.ended = True
         return output  # type: ignore[no-any-return]
 
@@ -572,7 +570,7 @@ class StreamingFunctor:
     @staticmethod
     @overload
     def lift(
-        agent: Agent[X, AsyncIterator[Y]], /, *, monoid: Monoid[Y] | None = None
+        agent: Agent[X, AsyncIterable[Y]], /, *, monoid: Monoid[Y] | None = None
     ) -> StreamingAgent[X, Y]: ...
     @staticmethod
     @overload
@@ -583,17 +581,22 @@ class StreamingFunctor:
     ) -> StreamingAgent[Any, Any]:
         """Make ``agent`` a streaming agent (a streaming agent is returned as it is).
 
+        ``monoid`` says how the deltas accumulate; given for a lifted agent, it replaces the
+        one it was lifted with.
+
         Raises:
             CompositionError: ``agent`` is not an agent (decorate functions with ``@agent``),
-                or ``monoid`` is given for a streaming agent that has its own.
+                or ``monoid`` is given for a streaming agent that is not a lifted one (a
+                transducer, a fan-out, a fallible stream: each says how its deltas accumulate).
         """
-        if isinstance(agent, Lifted) and monoid is not None:
-            return create(Lifted, agent.agent, monoid)
+        if type(agent) is Lifted and monoid is not None:
+            return create(Lifted, agent.agent, monoid)  # the same agent, another monoid
         if isinstance(agent, StreamingAgent):
             if monoid is not None:
                 raise CompositionError(
-                    f"lift({agent!r}, monoid=...): {agent!r} streams already, and its deltas "
-                    "accumulate with its own monoid; set it where the stage is made"
+                    f"lift({agent!r}, monoid=...): {agent!r} streams already and says how its "
+                    "deltas accumulate; give monoid= where the stage is made (@streaming, "
+                    "@transducer, map_deltas)"
                 )
             return agent
         if not isinstance(agent, Agent):

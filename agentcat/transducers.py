@@ -12,7 +12,7 @@ from typing import Any, TypeVar, final, overload
 from attrs import field, frozen
 
 from agentcat._annotations import hints_of
-from agentcat._functions import check_function
+from agentcat._functions import check_function, name_of
 from agentcat._meta import NoPublicConstructor, create
 from agentcat._runtime import DeltaStep, given, stepped
 from agentcat._structure import Node
@@ -76,7 +76,7 @@ class FunctionTransducer(Transducer[In, Out], metaclass=NoPublicConstructor):
 
     @property
     def name(self) -> str:
-        return getattr(self.function, "__name__", repr(self.function))
+        return name_of(self.function)
 
     @property
     def input_type(self) -> object | None:
@@ -137,11 +137,11 @@ class MapDeltas(Transducer[In, Out], metaclass=NoPublicConstructor):
     given_monoid: Monoid[Out] | None = field(default=None, alias="monoid")
 
     def transduce(self, source: AsyncIterator[In], /) -> AsyncIterator[Out]:
-        return stepped([(False, self.function)], source)
+        return stepped([self._delta_step], source)
 
-    @property
+    @functools.cached_property
     def _delta_step(self) -> DeltaStep:  # type: ignore[override]
-        return (False, self.function)
+        return DeltaStep(False, self.function)
 
     @functools.cached_property
     def monoid(self) -> Monoid[Out] | None:
@@ -156,7 +156,7 @@ class MapDeltas(Transducer[In, Out], metaclass=NoPublicConstructor):
 
     @property
     def name(self) -> str:
-        return f"map_deltas({getattr(self.function, '__name__', repr(self.function))})"
+        return f"map_deltas({name_of(self.function)})"
 
     @property
     def input_type(self) -> object | None:
@@ -217,18 +217,18 @@ class FilterDeltas(Transducer[T, T], metaclass=NoPublicConstructor):
     keep: Callable[[T], bool]
 
     def transduce(self, source: AsyncIterator[T], /) -> AsyncIterator[T]:
-        return stepped([(True, self.keep)], source)
+        return stepped([self._delta_step], source)
 
-    @property
+    @functools.cached_property
     def _delta_step(self) -> DeltaStep:  # type: ignore[override]
-        return (True, self.keep)
+        return DeltaStep(True, self.keep)
 
     def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[T] | None:
         return upstream
 
     @property
     def name(self) -> str:
-        return f"filter_deltas({getattr(self.keep, '__name__', repr(self.keep))})"
+        return f"filter_deltas({name_of(self.keep)})"
 
 
 def filter_deltas(keep: Callable[[X], bool], /) -> FilterDeltas[X]:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Annotated, Any, Literal, NewType, Optional, Protocol, TypeVar, Union
 
 import pytest
+from returns.result import Result
 
 from agentcat import (
     Agent,
@@ -19,7 +20,7 @@ from agentcat import (
     map_deltas,
     streaming,
 )
-from agentcat._annotations import compatible, format_annotation
+from agentcat._annotations import _spelled, compatible, mismatch
 
 T = TypeVar("T")
 UserId = NewType("UserId", int)
@@ -92,7 +93,7 @@ CASES: list[tuple[object, object, bool, bool]] = [
 def _case_id(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return "unannotated" if value is None else format_annotation(value)
+    return "unannotated" if value is None else _spelled(value)
 
 
 @pytest.mark.parametrize(("a", "b", "a_to_b", "b_to_a"), CASES, ids=_case_id)
@@ -315,8 +316,9 @@ def test_streaming_compositions_carry_their_types() -> None:
 
 def test_the_message_names_types_without_module_paths() -> None:
     """A stream's annotation reads ``ChunkStream[str]``, not ``agentcat.chunks.ChunkStream``."""
-    assert format_annotation(ChunkStream[str]) == "ChunkStream[str]"
-    assert format_annotation(list[ChunkStream[int]]) == "list[ChunkStream[int]]"
+    error = mismatch("f", ChunkStream[str], "g", list[ChunkStream[int]])
+    assert str(error).endswith("f produces ChunkStream[str], but g expects list[ChunkStream[int]]")
+    assert "but g expects Result[int, str]" in str(mismatch("f", int, "g", Result[int, str]))
 
     @agent
     def needs_int(number: int) -> int:

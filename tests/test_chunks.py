@@ -9,7 +9,9 @@ import warnings
 from collections.abc import AsyncIterator
 
 import anyio
+import anyio.lowlevel
 import pytest
+from attrs import define, field
 
 from agentcat import (
     LIST,
@@ -386,3 +388,76 @@ def test_an_unread_stream_says_how_to_read_it() -> None:
     assert repr(stream) == (
         "<ChunkStream of tokens, unread: iterate it, or await it for the whole value>"
     )
+
+
+@define(eq=False, repr=False)
+class Held(StreamingAgent[str, str]):
+    """Yields ``first``, then waits at ``gate`` (saying so through ``waiting``) before ``second``,
+    then waits for ever; ``closed`` records that its generator was closed."""
+
+    gate: anyio.Event = field(factory=anyio.Event)
+    waiting: anyio.Event = field(factory=anyio.Event)
+    closed: bool = False
+
+    async def open(self, value: str, /) -> AsyncIterator[str]:
+        try:
+            yield "first "
+            self.waiting.set()
+            await self.gate.wait()
+            yield "second "
+            await anyio.Event().wait()
+        finally:
+            self.closed = True
+
+
+async def test_closing_from_another_task_while_a_reader_produces_waits_for_its_piece() -> None:
+    producer = Held()
+    stream = producer.stream("")
+    received: list[str] = []
+    closed = False
+
+    async def read() -> None:
+        with pytest.raises(StreamClosedError, match="was closed before its end"):
+            await collect(stream, received)
+
+    async def close() -> None:
+        nonlocal closed
+        await stream.aclose()
+        closed = True
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(read)
+        await producer.waiting.wait()  # the reader is producing the second piece
+        group.start_soon(close)
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert not closed  # a running producer is not closed under the reader's feet
+        producer.gate.set()
+    assert closed
+    assert producer.closed
+    assert received == ["first ", "second "]  # the piece under way arrived, nothing after
+    with pytest.raises(StreamClosedError):
+        await stream
+
+
+async def test_cancelling_the_reader_that_produces_ends_the_stream_for_every_reader() -> None:
+    producer = Held()
+    stream = producer.stream("")
+    with anyio.CancelScope() as scope:  # a deadline around one reader, say
+        reading = stream.replay()
+        assert (await anext(reading)).delta == "first "
+
+        async def cancel() -> None:
+            await producer.waiting.wait()
+            scope.cancel()
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(cancel)
+            await anext(reading)  # produces the second piece; cancelled while it waits
+    assert scope.cancelled_caught
+    assert producer.closed
+    other = stream.replay()
+    assert (await anext(other)).delta == "first "
+    with pytest.raises(StreamClosedError, match="cancelled while producing"):
+        await anext(other)
+    assert stream.accumulated == "first "

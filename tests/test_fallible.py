@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from agentcat_laws import LawError, Program, errors, programs, texts
 from agentcat_laws.instruments import Raising
 from hypothesis import given
 from hypothesis import strategies as st
-from returns.result import Failure, Success
+from returns.result import Failure, Result, Success
 
-from agentcat import Fallible, agent, fail, map_deltas
+from agentcat import CompositionError, Fallible, agent, fail, map_deltas, streaming
 from agentcat.chunks import ResultStream
 from agentcat.fallible import Catching, Failing, FallibleStream
 from agentcat.sequence import FallibleSequence
@@ -222,3 +224,84 @@ async def test_a_fallible_stream_in_a_pipeline_streams_as_its_agent() -> None:
     whole = await pipeline.as_result(ValueError).stream("")
     assert isinstance(whole, Failure)
     assert whole.failure() is failure
+
+
+class Measured(Fallible[str, int, ValueError]):
+    """A fallible agent whose types are declared on its base only."""
+
+    async def invoke(self, value: str, /) -> Result[int, ValueError]:
+        return Success(len(value)) if value else Failure(ValueError("empty"))
+
+
+def test_a_declared_fallible_agent_produces_the_result_of_its_declared_types() -> None:
+    assert Measured().output_type == Result[int, ValueError]
+
+    @agent
+    def wrong(result: Result[str, ValueError]) -> str:
+        return str(result)
+
+    with pytest.raises(CompositionError, match=r"Result\[int, ValueError\]"):
+        Measured() >> wrong  # type: ignore[operator]
+
+
+@pytest.mark.anyio
+async def test_a_declared_fallible_agent_meets_a_plain_agent_of_its_result() -> None:
+    @agent
+    def told(result: Result[int, ValueError]) -> str:
+        return "ok" if isinstance(result, Success) else "failed"
+
+    assert await (Measured() >> told).invoke("abc") == "ok"
+    assert await (Measured() >> told).invoke("") == "failed"
+
+
+def test_as_result_is_written_as_it_was_built_and_takes_exception_classes_only() -> None:
+    measured = agent(len)
+    assert repr(measured.as_result()) == "len.as_result()"
+    assert repr(measured.as_result(ValueError, Exception)) == "len.as_result(ValueError, Exception)"
+    with pytest.raises(CompositionError, match="takes exception classes, not 'oops'"):
+        measured.as_result("oops")  # type: ignore[call-overload]
+
+
+@pytest.mark.anyio
+async def test_agentcats_own_mistakes_are_raised_unless_named() -> None:
+    from agentcat import MonoidError
+
+    @streaming
+    async def model(prompt: str) -> AsyncIterator[str]:
+        yield "fine "
+        yield 3  # type: ignore[misc]
+
+    with pytest.raises(MonoidError):  # a bug in the program, not the agent's failure
+        await model.as_result().stream("")
+    with pytest.raises(MonoidError):  # `TypeError` does not name it, though a MonoidError is one
+        await model.as_result(TypeError).stream("")
+    named = await model.as_result(MonoidError).stream("")
+    assert isinstance(named, Failure)
+    assert isinstance(named.failure(), MonoidError)
+
+    @agent
+    def composed(text: str) -> str:
+        raise CompositionError("built wrong")
+
+    with pytest.raises(CompositionError):
+        await composed.as_result().invoke("")
+    assert isinstance(await composed.as_result(CompositionError).invoke(""), Failure)
+
+
+@pytest.mark.anyio
+async def test_a_fallible_stream_failing_before_its_first_delta_reads_as_it_awaits() -> None:
+    failure = ConnectionError("refused")
+
+    @streaming
+    async def model(prompt: str):  # type: ignore[no-untyped-def]  # its deltas' type unknown
+        if prompt == "":
+            raise failure
+        yield prompt
+
+    stream = model.as_result().stream("")
+    chunks = [chunk async for chunk in stream]
+    assert [(chunk.delta, chunk.done) for chunk in chunks] == [(None, True)]
+    result = await stream
+    assert isinstance(result, Failure)
+    assert result.failure() is failure
+    assert [chunk.delta async for chunk in model.as_result().stream("").replay()] == [None]

@@ -215,3 +215,22 @@ async def test_leaving_a_concurrent_sequence_cancels_its_producers() -> None:
         first = await anext(sequence)
         assert (await anext(first)).delta == "x"
     assert running == []
+
+
+async def test_a_message_promise_of_a_stream_that_runs_tasks_is_read_in_its_scope() -> None:
+    from agentcat import agent
+
+    @agent
+    def join(pair: tuple[str, str]) -> str:
+        return " | ".join(pair)
+
+    both = (Tokens(["Hel", "lo"]) & Tokens(["world"])) >> join
+    before = len(anyio.get_running_tasks())
+    unscoped = MessagePromise(both.stream(""))
+    with pytest.raises(StreamScopeError, match=r"read it inside `async with promise:`"):
+        await anext(unscoped)
+    async with unscoped:  # nothing ran: it can still be read, in a scope
+        assert [chunk.delta async for chunk in unscoped] == ["Hello | world", ""]
+    assert (await unscoped).content == "Hello | world"
+    assert (await MessagePromise(both.stream(""))).content == "Hello | world"
+    assert len(anyio.get_running_tasks()) == before  # the scope's tasks ended with it

@@ -3,21 +3,72 @@ counts, backoff delays, the error that surfaces, and the switch only before the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 from agentcat_laws import LawError, Program, programs, texts
 from agentcat_laws.instruments import Raising
-from attrs import field, frozen
+from attrs import define, field, frozen
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentcat import Backoff, StreamingAgent, StreamingError, agent
+from agentcat import (
+    Agent,
+    Backoff,
+    CompositionError,
+    MonoidError,
+    Node,
+    StreamingAgent,
+    StreamingError,
+    StreamScopeError,
+    agent,
+    lift,
+    split_sentences,
+    streaming,
+)
 from agentcat.resilience import Fallback, Retry
 from agentcat.streaming import Lifted
 from tests.helpers import Counted, Scripted
 from tests.streams import Tokens
+
+
+@agent
+def up(text: str) -> str:
+    return text.upper()
+
+
+@agent
+def down(text: str) -> str:
+    return text.lower()
+
+
+@define(eq=False, repr=False)
+class Flaky(StreamingAgent[str, str]):
+    """Streams ``tokens``, but its first ``failures`` opens fail with ``ConnectionError`` after
+    ``fail_after`` tokens; counts its opens."""
+
+    tokens: Sequence[str]
+    failures: int = 1
+    fail_after: int = 0
+    label: str = "flaky"
+    opens: int = 0
+
+    async def open(self, value: str, /) -> AsyncIterator[str]:
+        self.opens += 1
+        failing = self.opens <= self.failures
+        for index, token in enumerate(self.tokens):
+            if failing and index == self.fail_after:
+                raise ConnectionError(f"open {self.opens} failed")
+            await anyio.lowlevel.checkpoint()
+            yield token
+
+    @property
+    def name(self) -> str:
+        return self.label
+
 
 # --- fallback ---------------------------------------------------------------------------------
 
@@ -148,8 +199,9 @@ async def test_retry_does_not_retry_cancellation() -> None:
 
 @pytest.mark.parametrize("attempts", [0, -1])
 def test_retry_needs_at_least_one_attempt(attempts: int) -> None:
-    with pytest.raises(ValueError, match="attempts"):
-        Program(()).with_retry(attempts)
+    message = rf"up\.with_retry\({attempts}\): attempts must be at least 1, not {attempts}"
+    with pytest.raises(ValueError, match=message):
+        up.with_retry(attempts)
 
 
 @frozen
@@ -193,21 +245,24 @@ def test_retry_is_a_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("build", "error", "message"),
+    ("build", "message"),
     [
-        (lambda f: f.with_retry("3"), TypeError, "attempts must be an int"),
-        (lambda f: f.with_retry(2, backoff=0.5), TypeError, "backoff must be a Backoff"),
-        (lambda f: f.with_retry(2, on=ValueError), TypeError, "tuple of exception classes"),
-        (lambda f: f.with_fallback(f, on=(ValueError, "x")), TypeError, "exception classes"),
-        (lambda f: f.with_fallback(len), TypeError, "is not an Agent"),
+        (lambda f: f.with_retry("3"), r"program\(\)\.with_retry\('3'\): attempts must be an int"),
+        (lambda f: f.with_retry(True), "attempts must be an int, not True"),
+        (lambda f: f.with_retry(2, backoff=0.5), "backoff must be a Backoff, not 0.5"),
+        (lambda f: f.with_retry(2, on=ValueError), "on= takes a tuple of exception classes"),
+        (lambda f: f.with_fallback(f, on=(ValueError, "x")), "tuple of exception classes"),
+        (lambda f: f.with_fallback(len), "is not an Agent"),
     ],
-    ids=["attempts", "backoff", "retry-on", "fallback-on", "alternative"],
+    ids=["attempts", "attempts-bool", "backoff", "retry-on", "fallback-on", "alternative"],
 )
 def test_bad_arguments_are_refused_when_the_agent_is_built(
-    build: Callable[[Program], object], error: type[Exception], message: str
+    build: Callable[[Program], object], message: str
 ) -> None:
-    with pytest.raises(error, match=message):
+    """Each is a :class:`CompositionError` (a ``TypeError``) naming the agent."""
+    with pytest.raises(CompositionError, match=message) as caught:
         build(Program(()))
+    assert "program()" in str(caught.value)
 
 
 def test_the_classes_are_built_by_the_methods_only() -> None:
@@ -323,21 +378,12 @@ async def test_errors_outside_on_are_not_caught() -> None:
 
 @pytest.mark.anyio
 async def test_retry_restarts_only_before_the_first_delta_and_counts_attempts() -> None:
-    attempts: list[int] = []
-
-    class Flaky(Tokens):
-        async def open(self, value: str, /):  # type: ignore[no-untyped-def]
-            attempts.append(1)
-            if len(attempts) < 3:
-                raise ConnectionError("try again")
-            async for token in super().open(value):
-                yield token
-
-    retry = Flaky(WORDS).with_retry(3, backoff=Backoff(initial=0))
+    flaky = Flaky(WORDS, failures=2)
+    retry = flaky.with_retry(3, backoff=Backoff(initial=0))
     assert isinstance(retry, Lifted)
     assert isinstance(retry.agent, Retry)
     assert await retry.stream("") == "one two three"
-    assert len(attempts) == 3
+    assert flaky.opens == 3
 
 
 @pytest.mark.anyio
@@ -346,11 +392,6 @@ async def test_retry_gives_up_after_its_attempts() -> None:
     with pytest.raises(ConnectionError, match="down") as caught:
         await always.with_retry(2).stream("")
     assert "failed on all 2 attempts" in "".join(caught.value.__notes__)
-
-
-@agent
-def up(text: str) -> str:
-    return text.upper()
 
 
 @pytest.mark.anyio
@@ -371,3 +412,273 @@ async def test_a_streaming_retry_invoked_plainly_gives_its_whole_value() -> None
     assert isinstance(retry, Lifted)
     assert isinstance(retry.agent, Retry)
     assert await retry.agent.invoke("") == "one two three"
+
+
+# --- a retried or fallen-back stream that runs tasks ------------------------------------------
+
+
+@streaming
+async def echo(text: str) -> AsyncIterator[str]:
+    yield text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "build",
+    [lambda: (echo & echo).with_retry(2), lambda: (echo & echo).with_fallback(echo & echo)],
+    ids=["retry", "fallback"],
+)
+async def test_a_retried_or_fallen_back_fan_out_streams_in_its_scope(
+    build: Callable[[], StreamingAgent[str, tuple[str, str]]],
+) -> None:
+    stream = build().stream("x")
+    async with stream:
+        chunks = [chunk async for chunk in stream]
+    assert chunks[-1].accumulated == ("x", "x")
+    assert await build().stream("x") == ("x", "x")  # whole: it hosts its tasks itself
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["retry", "fallback"])
+async def test_a_fan_out_whose_first_attempt_fails_runs_the_next_in_tasks_and_stops_them(
+    kind: str,
+) -> None:
+    flaky = Flaky(WORDS)  # fails at once: the steady branch has passed nothing on by then
+    steady = Tokens(WORDS, label="steady", forever=True)
+    both = flaky & steady
+    stream = (both.with_retry(2) if kind == "retry" else both.with_fallback(both)).stream("")
+    async with stream:
+        seen = 0
+        async for _ in stream:
+            seen += 1
+            if seen == 2 * len(WORDS):
+                break
+        assert stream.accumulated == ("one two three", "one two three")
+        assert steady.record.running == 1  # the second attempt's branch, waiting for ever
+        await stream.aclose()
+        assert steady.record.running == 0  # closing the stream stopped the attempt's tasks
+        assert steady.record.closed
+    assert flaky.opens == 2
+
+
+# --- what is not retried: agentcat's own mistakes ---------------------------------------------
+
+
+@streaming
+async def miscounted(text: str) -> AsyncIterator[str]:
+    """Says it streams text, and yields a number: a MonoidError where its stream is read."""
+    yield len(text)  # type: ignore[misc]
+
+
+@define(eq=False, repr=False)
+class Reader(Agent[str, str]):
+    """Reads the whole stream of ``source`` for its answer, counting its calls."""
+
+    source: StreamingAgent[str, str]
+    calls: int = 0
+
+    async def invoke(self, value: str, /) -> str:
+        self.calls += 1
+        return await self.source.stream(value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("streams", [False, True], ids=["plain", "streaming"])
+@pytest.mark.parametrize("kind", ["retry", "fallback"])
+async def test_a_mistake_in_a_stream_is_not_retried(streams: bool, kind: str) -> None:
+    reader, backup = Reader(miscounted), Counted(up)
+    stage: Agent[str, Any] = lift(reader) if streams else reader
+    made = stage.with_retry(3) if kind == "retry" else stage.with_fallback(backup)
+    outcome = made.stream("x") if isinstance(made, StreamingAgent) else made.invoke("x")
+    with pytest.raises(MonoidError, match="miscounted produced 1"):
+        await outcome
+    assert reader.calls == 1
+    assert backup.calls == 0
+
+
+@pytest.mark.anyio
+async def test_a_mistake_named_in_on_is_retried() -> None:
+    reader = Reader(miscounted)
+    with pytest.raises(MonoidError) as caught:
+        await reader.with_retry(3, on=(MonoidError,)).invoke("x")
+    assert reader.calls == 3
+    assert "failed on all 3 attempts" in "".join(caught.value.__notes__)
+
+
+MISTAKES: list[Callable[[], Exception]] = [
+    lambda: RecursionError("too deep"),
+    lambda: StreamScopeError("read outside its scope"),
+    lambda: CompositionError("a bad composition"),
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("make", MISTAKES, ids=["recursion", "scope", "composition"])
+async def test_mistakes_pass_through_unless_on_names_their_class(
+    make: Callable[[], Exception],
+) -> None:
+    error = make()
+    raising = Counted(Raising(error))
+    with pytest.raises(type(error)) as caught:
+        await raising.with_retry(3).with_fallback(up).invoke("x")
+    assert caught.value is error
+    assert raising.calls == 1
+    assert not getattr(error, "__notes__", [])
+
+    named = Counted(Raising(make()))
+    with pytest.raises(type(error)):
+        await named.with_retry(3, on=(type(error),)).invoke("x")
+    assert named.calls == 3
+
+
+@pytest.mark.anyio
+async def test_a_nested_streams_failure_after_output_is_retried() -> None:
+    """A StreamingError is the failure of an agent's stream, not a mistake: here the inner
+    stream fails after a delta, which ``up`` took in whole, so the outer one had passed nothing
+    on and tries again."""
+    flaky = Flaky(WORDS, fail_after=1)
+    outer = (flaky.with_retry(1) >> up).with_retry(2)
+    assert await outer.stream("") == "ONE TWO THREE"
+    assert flaky.opens == 2
+
+
+# --- the plan is worked out an attempt at a time ----------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_long_retry_works_out_no_delay_it_does_not_need() -> None:
+    assert await Scripted([]).with_retry(1100, backoff=Backoff()).invoke("x") == "x!"
+    backoff = RecordingBackoff()
+    assert await Scripted([LawError(1)]).with_retry(1100, backoff=backoff).invoke("x") == "x!"
+    assert backoff.asked == [0]
+
+
+@pytest.mark.parametrize("retry", [1100, 10**6, 10**18])
+def test_backoff_stops_growing_at_its_maximum(retry: int) -> None:
+    assert Backoff().delay(retry) == 30.0
+    assert Backoff(initial=1, factor=3, maximum=5).delay(retry) == 5.0  # ints: no exact power
+    assert Backoff(initial=0, factor=10).delay(retry) == 0.0
+    assert Backoff(factor=1).delay(retry) == 0.1
+    assert 15.0 <= Backoff(jitter=0.5).delay(retry) <= 45.0
+
+
+# --- rendered only when shown, or when everything failed ---------------------------------------
+
+
+@define(eq=False, repr=False)
+class Described(Agent[str, str]):
+    """Answers ``value + "!"``, counting how often its structure is described: every ``repr``
+    of an agent made of it describes it."""
+
+    descriptions: int = 0
+
+    async def invoke(self, value: str, /) -> str:
+        return value + "!"
+
+    def describe(self) -> Node:
+        self.descriptions += 1
+        return super().describe()
+
+
+@pytest.mark.anyio
+async def test_building_and_a_successful_call_render_nothing() -> None:
+    described = Described()
+    plain: Agent[str, str] = described
+    for _ in range(3):
+        plain = plain.with_retry(2, on=(LawError,)).with_fallback(described, on=(LawError,))
+    streamed = lift(described).with_retry(2, backoff=Backoff()).with_fallback(described)
+    assert await plain.invoke("x") == "x!"
+    assert await Raising(LawError(1)).with_fallback(described).invoke("x") == "x!"
+    assert await streamed.stream("x") == "x!"
+    assert described.descriptions == 0
+    shown = repr(plain)
+    assert described.descriptions == shown.count("Described") == 4  # a repr is counted
+
+
+@frozen
+class TaggedBackoff(Backoff):
+    """A backoff whose repr holds braces (of a dict)."""
+
+    tags: dict[str, int] = field(factory=dict)
+
+
+tokens = Tokens(WORDS)
+
+
+@pytest.mark.parametrize(
+    ("build", "written"),
+    [
+        (lambda: up.with_retry(3), "up.with_retry(3)"),
+        (lambda: up.with_retry(3, backoff=Backoff(initial=0)), "up.with_retry(3)"),
+        (lambda: up.with_retry(3, on=(ValueError,)), "up.with_retry(3, on=(ValueError,))"),
+        (
+            lambda: up.with_retry(2, backoff=Backoff(initial=1.0), on=(ValueError, KeyError)),
+            "up.with_retry(2, backoff=Backoff(initial=1.0, factor=2.0, maximum=30.0, jitter=0.0),"
+            " on=(ValueError, KeyError))",
+        ),
+        (
+            lambda: up.with_retry(2, backoff=TaggedBackoff(tags={"slow": 1})),
+            "up.with_retry(2, backoff=TaggedBackoff(initial=0.1, factor=2.0, maximum=30.0, "
+            "jitter=0.0, tags={'slow': 1}))",
+        ),
+        (lambda: up.with_fallback(down), "up.with_fallback(down)"),
+        (lambda: up.with_fallback(down, on=(LawError,)), "up.with_fallback(down, on=(LawError,))"),
+        (lambda: up.with_fallback(on=(LawError,)), "up.with_fallback(on=(LawError,))"),
+        (
+            lambda: tokens.with_retry(2, on=(ConnectionError,)),
+            "tokens.with_retry(2, on=(ConnectionError,))",
+        ),
+    ],
+)
+def test_the_repr_writes_the_arguments_that_are_not_the_defaults(
+    build: Callable[[], Agent[str, Any]], written: str
+) -> None:
+    made = build()
+    assert repr(made) == written
+    names = {
+        "up": up,
+        "down": down,
+        "tokens": tokens,
+        "Backoff": Backoff,
+        "TaggedBackoff": TaggedBackoff,
+        "LawError": LawError,
+    }
+    assert eval(written, names) == made  # it reads back as the same agent
+
+
+# --- the partial output, exactly, however long ------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("passed", [1, 63, 64, 65, 64 * 64, 64 * 64 + 65])
+async def test_a_failure_after_many_deltas_reports_exactly_the_partial_output(passed: int) -> None:
+    words = [f"{n} " for n in range(passed + 2)]
+    flaky = Flaky(words, fail_after=passed)
+    with pytest.raises(StreamingError, match=f"failed after {passed} deltas") as caught:
+        await flaky.with_retry(2).stream("")
+    assert caught.value.partial == "".join(words[:passed])
+    assert caught.value.recoverable
+    assert flaky.opens == 1
+
+
+# --- a retried transducer waits for its whole input -------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "build",
+    [lambda: split_sentences.with_retry(2), lambda: split_sentences.with_fallback(split_sentences)],
+    ids=["retry", "fallback"],
+)
+async def test_a_retried_transducer_waits_for_its_whole_input(
+    build: Callable[[], StreamingAgent[str, str]],
+) -> None:
+    assert not split_sentences.needs_whole_input
+    retried = build()
+    assert retried.needs_whole_input  # another attempt must start from the first input delta
+    source = Tokens(["One. Tw", "o. Three."])
+    stream = (source >> retried).stream("")
+    first = await anext(aiter(stream))
+    assert source.record.finished  # the whole input was read before the first output
+    assert first.delta == "One. "
+    assert await stream == "One. Two. Three."

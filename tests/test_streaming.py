@@ -11,7 +11,8 @@ text, one chunk, one code point per chunk, non-ASCII text and white-space-only d
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 from agentcat_laws import ChunkPlan, Op, Program, chunk_plans, programs
@@ -23,6 +24,7 @@ from agentcat import (
     STR,
     Chunk,
     CompositionError,
+    Id,
     StreamingAgent,
     agent,
     forward,
@@ -116,8 +118,59 @@ async def test_lift_takes_a_monoid_for_what_the_types_do_not_tell() -> None:
     relifted = lift(lift(latest), monoid=LAST)
     assert relifted.monoid is LAST
     assert await relifted.stream("x") == "x"
-    with pytest.raises(CompositionError, match="own monoid"):
+    with pytest.raises(CompositionError, match="says how its deltas accumulate"):
         lift(forward, monoid=STR)
+    assert repr(lift(latest, monoid=LAST)) == "lift(latest, monoid=Monoid(last))"
+
+
+async def test_lift_will_not_give_a_fan_out_or_a_fallible_stream_another_monoid() -> None:
+    words = lift(agent(str.split))
+    views: list[StreamingAgent[str, Any]] = [words & words, words.as_result(ValueError)]
+    for view in views:
+        with pytest.raises(CompositionError, match="streams already"):
+            lift(view, monoid=STR)
+
+
+async def test_the_lift_of_the_identity_passes_each_delta_on() -> None:
+    identity: StreamingAgent[str, str] = lift(Id)
+    assert not identity.needs_whole_input
+    assert [chunk.delta async for chunk in identity.stream("x")] == ["x"]
+    fed = [chunk.delta async for chunk in (Tokens(WORDS) >> identity).stream("")]
+    assert fed == [*WORDS, ""]
+    alone = [delta async for delta in identity.transduce(Tokens(WORDS).open(""))]
+    assert alone == WORDS
+
+
+async def test_a_lifted_agent_that_returns_an_async_iterable_streams_its_items() -> None:
+    class Items:
+        def __init__(self, items: list[str]) -> None:
+            self.items = items
+
+        async def __aiter__(self) -> AsyncIterator[str]:  # iterable, not an iterator
+            for item in self.items:
+                yield item
+
+    @agent
+    def spell(text: str) -> AsyncIterable[str]:
+        return Items(list(text))
+
+    chunks = [chunk async for chunk in lift(spell).stream("ab")]
+    assert [chunk.delta for chunk in chunks] == ["a", "b", ""]
+
+
+def test_streaming_looks_through_bound_methods_and_partials() -> None:
+    class Shelf:
+        def plain(self, text: str) -> str:
+            return text
+
+        async def words(self, text: str) -> AsyncIterator[str]:
+            yield text
+
+    with pytest.raises(CompositionError, match="plain is a function that returns its whole"):
+        streaming(Shelf().plain)  # type: ignore[arg-type]
+    with pytest.raises(CompositionError, match="returns its whole output"):
+        streaming(functools.partial(lambda prefix, text: prefix + text, ">"))
+    assert repr(streaming(Shelf().words)) == "words"
 
 
 def test_lift_and_streaming_take_agents_and_functions_only() -> None:

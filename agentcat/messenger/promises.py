@@ -28,6 +28,14 @@ class MessagePromise(ChunkStream[str, Message]):
     consumer and every ``await`` sees the same message. ``tokens`` are the text deltas, or the
     stream of a streaming agent whose output is text (read without consuming it: the stream
     stays whole for its other readers).
+
+    A stream that runs tasks (a fan-out or a parallel product) makes a promise that does too:
+    ``await`` it, or read it inside ``async with promise:``, whose scope hosts the stream's
+    tasks (and closes the stream when it is left, as their scope ends).
+
+    Raises (when read):
+        StreamScopeError: the promise of a stream that runs tasks is iterated outside
+            ``async with promise:``; raised at the first read, before anything runs.
     """
 
     def __init__(
@@ -37,9 +45,23 @@ class MessagePromise(ChunkStream[str, Message]):
         role: str = "assistant",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        text = _deltas(tokens) if isinstance(tokens, ChunkStream) else tokens
+        hosted: ChunkStream[str, Any] | None = None
+        if isinstance(tokens, ChunkStream):
+            text: AsyncIterator[str] = _deltas(tokens)
+            if tokens._unscoped is not None and not tokens._finished:
+                hosted = tokens
+        else:
+            text = tokens
         super().__init__(text, STR, name=role)
         self._stamp = Message("", role, metadata=metadata or {})
+        self._unhosted = hosted  # the stream of the text, if its tasks need this promise's scope
+        self._guest: ChunkStream[str, Any] | None = None  # it, once that scope hosts them
+        if hosted is not None:
+            self._needs_scope(
+                "a MessagePromise of a stream that runs tasks (a fan-out or a parallel product) "
+                "needs a scope that owns them: read it inside `async with promise:`, or `await "
+                "promise` for the whole message"
+            )
 
     @classmethod
     def resolved(cls, message: Message) -> MessagePromise:
@@ -51,6 +73,18 @@ class MessagePromise(ChunkStream[str, Message]):
     async def _assemble(self) -> Message:
         stamp = self._stamp
         return Message(self.accumulated, stamp.role, stamp.id, stamp.timestamp, stamp.metadata)
+
+    def _entered(self, group: anyio.abc.TaskGroup) -> None:
+        stream = self._unhosted
+        if stream is not None and stream._host(group):  # (unless a scope of its own has)
+            self._guest = stream
+
+    async def _close_source(self) -> None:
+        try:
+            await super()._close_source()
+        finally:
+            if self._guest is not None:  # its tasks end with this promise's scope: so does it
+                await self._guest.aclose()
 
 
 async def _deltas(stream: ChunkStream[str, Any]) -> AsyncIterator[str]:
