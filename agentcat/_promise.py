@@ -178,9 +178,12 @@ class StreamedPromise(_Place[P], Generic[P, W]):
             else:
                 if self._last_given:  # no need to ask the source again to hear that it has ended
                     await self._finish(None)
+                if index < len(items):  # the piece just kept (a drain asks past them all)
+                    return self._present(index)
             finally:
                 self._pulling = False
-                self._arrive()
+                if self._arrived is not None:
+                    self._arrive()
 
     async def _arrival(self) -> None:
         """Wait until the consumer producing has its piece (or ``aclose()`` has closed)."""

@@ -14,7 +14,7 @@ from typing_extensions import TypeVar
 from agentcat._promise import _SKIPPED, StreamedPromise, _Said
 from agentcat._runtime import Ending, Run, deltas, is_mistake
 from agentcat.errors import MonoidError
-from agentcat.monoids import INFERRED, Monoid, monoid_of
+from agentcat.monoids import INFERRED, Monoid, monoid_for, monoid_of
 
 __all__ = ["Chunk", "ChunkStream", "ResultStream"]
 
@@ -240,9 +240,18 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         return delta
 
     def _accumulate(self, first: T) -> _Accumulation[T]:
+        """The accumulation of the deltas, made at the first one. A stream whose type was
+        known only at run time (:data:`INFERRED`, or no monoid) takes the monoid of the first
+        delta's type when there is one: its terminal chunk's delta is then that monoid's empty
+        value (``""``, not ``None``), and a later delta of another type is a
+        :class:`MonoidError` naming the stage."""
         accumulation = self._accumulation
         if accumulation is None:
-            accumulation = _Accumulation(self._items, self._monoid or monoid_of(first))
+            monoid = self._monoid
+            if monoid is None or monoid is INFERRED:
+                monoid = monoid_for(type(first)) or monoid or monoid_of(first)
+                self._kind = monoid.kind
+            accumulation = _Accumulation(self._items, monoid)
             self._accumulation = accumulation
         return accumulation
 

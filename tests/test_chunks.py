@@ -461,3 +461,17 @@ async def test_cancelling_the_reader_that_produces_ends_the_stream_for_every_rea
     with pytest.raises(StreamClosedError, match="cancelled while producing"):
         await anext(other)
     assert stream.accumulated == "first "
+
+
+async def test_a_stream_of_unannotated_type_takes_the_monoid_of_its_first_delta() -> None:
+    @streaming
+    async def model(prompt: str):  # type: ignore[no-untyped-def]  # its deltas' type unknown
+        yield "Hel"
+        yield "lo"
+        if prompt:
+            yield 3
+
+    chunks = [chunk async for chunk in model.stream("")]
+    assert chunks[-1] == Chunk("", "Hello", True)  # the empty str, not None
+    with pytest.raises(MonoidError, match=r"model produced 3 \(int\), but its deltas are str"):
+        await model.stream("and then")
