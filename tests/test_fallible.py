@@ -305,3 +305,28 @@ async def test_a_fallible_stream_failing_before_its_first_delta_reads_as_it_awai
     assert isinstance(result, Failure)
     assert result.failure() is failure
     assert [chunk.delta async for chunk in model.as_result().stream("").replay()] == [None]
+
+
+@pytest.mark.anyio
+@given(
+    st.lists(st.text(max_size=3), max_size=5),
+    st.one_of(st.none(), st.integers(min_value=0, max_value=5)),
+)
+async def test_a_fallible_stream_awaits_to_what_its_agent_invoked_plainly_returns(
+    tokens: list[str], fail_after: int | None
+) -> None:
+    """Soundness of ``as_result`` on streams: streamed and awaited, or invoked plainly, a
+    fallible stream gives the same result, and the chunks it passed on add up to its partial
+    output (nothing lost, nothing invented)."""
+    failure = ConnectionError("lost")
+    fallible = Tokens(tokens, error=failure, fail_after=fail_after).as_result(ConnectionError)
+    stream = fallible.stream("")
+    deltas = [chunk.delta async for chunk in stream]
+    streamed, invoked = await stream, await fallible.agent.invoke("")  # its plain face
+    failed = fail_after is not None and fail_after <= len(tokens)
+    produced = "".join(tokens[:fail_after] if failed else tokens)
+    assert "".join(deltas) == stream.accumulated == produced
+    if failed:
+        assert streamed == invoked == Failure(failure)
+    else:
+        assert streamed == invoked == Success(produced)
