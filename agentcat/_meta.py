@@ -7,6 +7,8 @@ from abc import ABCMeta
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
+from agentcat.errors import CompositionError
+
 __all__ = ["NoPublicConstructor", "create"]
 
 T = TypeVar("T")
@@ -19,7 +21,8 @@ class NoPublicConstructor(ABCMeta):
     A combinator's rules (flattening, the type check at each junction, validated arguments) live
     in the operator that builds it (``>>``, ``&``, ``with_retry``...), so calling the class
     directly would skip them. The class stays importable, for ``isinstance`` and annotations;
-    calling it raises a :class:`TypeError` that names the way to build one. (trio does the same
+    calling it raises a :class:`agentcat.CompositionError` (a ``TypeError``) that names the way
+    to build one. (trio does the same
     for the classes only its functions make.) Its ``_built_by`` says what to write instead.
     """
 
@@ -28,7 +31,7 @@ class NoPublicConstructor(ABCMeta):
     # Annotated to return Any so that type checkers keep reading the signature of __init__,
     # which `create` checks.
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError(
+        raise CompositionError(
             f"{cls.__qualname__} is not built by calling it: write {cls._built_by}, which "
             "checks what the class alone would not"
         )

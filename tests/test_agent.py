@@ -49,12 +49,12 @@ async def test_id_is_the_identity_and_the_only_one() -> None:
     assert isinstance(Id, Identity)
     assert await Id.invoke(x := object()) is x
     assert repr(Id) == "Id"
-    with pytest.raises(TypeError, match=r"agentcat\.Id"):
+    with pytest.raises(CompositionError, match=r"agentcat\.Id"):
         Identity()
 
 
 def test_a_function_agent_is_built_by_agent_only() -> None:
-    with pytest.raises(TypeError, match="write @agent"):
+    with pytest.raises(CompositionError, match="write @agent"):
         FunctionAgent(len)
 
 
