@@ -23,9 +23,11 @@ W = TypeVar("W")
 
 class _Place(AsyncIterator[P]):
     """A reader's place in a promise: a :class:`_Replay`, or the promise's own. ``__anext__``
-    hands back the promise's ``piece`` coroutine rather than awaiting it in one more: a reader
-    costs no layer per piece. (The place moves on when asked: an end or an error is the same at
-    the next place, and a promise that needs a scope says so before any place moves.)"""
+    hands back the promise's ``_piece`` coroutine rather than awaiting it in one more: a reader
+    costs no layer per piece. (The place moves on when asked, so that two tasks sharing one
+    iterator get one piece each; an end or an error is the same at the next place, a read
+    cancelled before its piece came moves the place back, and a promise that needs a scope
+    says so before any place moves.)"""
 
     __slots__ = ()
     _position: int
@@ -41,7 +43,7 @@ class _Place(AsyncIterator[P]):
         if unscoped is not None and index >= len(promise._items) and not promise._finished:
             raise unscoped
         self._position = index + 1
-        return promise.piece(index)
+        return promise._piece(index, self)
 
 
 class StreamedPromise(_Place[P], Generic[P, W]):
@@ -80,7 +82,8 @@ class StreamedPromise(_Place[P], Generic[P, W]):
         self._error: BaseException | None = None
         self._last_given = False  # set by `_kept` when the item it gave is known to be the last
         self._pulling = False
-        self._closing = False  # `aclose()` waits for the consumer producing in another task
+        self._closers = 0  # how many `aclose()` calls are waiting: no consumer starts producing
+        self._source_closed = False
         self._arrived: anyio.Event | None = None
         self._position = 0
         self._whole: tuple[W] | None = None
@@ -126,8 +129,9 @@ class StreamedPromise(_Place[P], Generic[P, W]):
 
     # Production -----------------------------------------------------------------------
 
-    async def piece(self, index: int) -> P:
-        """The piece at ``index``, producing pieces up to it if need be.
+    async def _piece(self, index: int, place: _Place[P] | None = None) -> P:
+        """The piece at ``index``, producing pieces up to it if need be, for the reader at
+        ``place`` (moved back if the read is cancelled before the piece came).
 
         Raises:
             StopAsyncIteration: past the end.
@@ -149,8 +153,13 @@ class StreamedPromise(_Place[P], Generic[P, W]):
                 raise StopAsyncIteration
             if self._unscoped is not None:
                 raise self._unscoped
-            if self._pulling or self._closing:  # another consumer is producing, or aclose() closing
-                await self._arrival()
+            if self._pulling or self._closers:  # another consumer is producing, or aclose() closing
+                try:
+                    await self._arrival()
+                except BaseException:
+                    if place is not None and place._position == index + 1:
+                        place._position = index  # not read: the piece is still this reader's next
+                    raise
                 continue
             self._pulling = True
             try:
@@ -192,6 +201,7 @@ class StreamedPromise(_Place[P], Generic[P, W]):
         await self._arrived.wait()
 
     def _arrive(self) -> None:
+        """Wake every consumer (or ``aclose()``) waiting in :meth:`_arrival`."""
         arrived, self._arrived = self._arrived, None
         if arrived is not None:
             arrived.set()
@@ -201,7 +211,11 @@ class StreamedPromise(_Place[P], Generic[P, W]):
         and close the source. Called only by the consumer producing, or when none is."""
         self._finished = True
         self._error = error
-        await self._close_source()
+        try:
+            await self._close_source()
+        finally:
+            self._source_closed = True
+            self._arrive()  # an `aclose()` waiting for the source to be closed
 
     # Consumption ----------------------------------------------------------------------
 
@@ -214,7 +228,12 @@ class StreamedPromise(_Place[P], Generic[P, W]):
 
     @property
     def pieces(self) -> Sequence[P]:
-        """The pieces produced so far."""
+        """The pieces produced so far.
+
+        Raises:
+            MonoidError: of a :class:`agentcat.ChunkStream` that has ended with no delta and
+                whose type is unknown (its terminal chunk has no empty value to show).
+        """
         ended = self._finished and self._error is None
         count = len(self._items) + (self._tail_count() if ended else 0)
         return tuple(self._present(index) for index in range(count))
@@ -232,10 +251,15 @@ class StreamedPromise(_Place[P], Generic[P, W]):
                     await self._drain()
             else:
                 await self._drain()
-            try:
-                self._whole = (await self._assemble(),)
-            except Exception as error:
-                self._failure = error
+            if self._whole is None and self._failure is None:  # not by another awaiter meanwhile
+                try:
+                    whole = (await self._assemble(),)
+                except Exception as error:
+                    if self._whole is None and self._failure is None:
+                        self._failure = error
+                else:
+                    if self._whole is None and self._failure is None:
+                        self._whole = whole
         if self._failure is not None:
             raise self._failure
         assert self._whole is not None
@@ -244,7 +268,7 @@ class StreamedPromise(_Place[P], Generic[P, W]):
     async def _drain(self) -> None:
         """Produce every piece (raising the producer's error, if any)."""
         with contextlib.suppress(StopAsyncIteration):
-            await self.piece(sys.maxsize)
+            await self._piece(sys.maxsize)
 
     def __await__(self) -> Generator[Any, None, W]:
         return self.result().__await__()
@@ -258,16 +282,16 @@ class StreamedPromise(_Place[P], Generic[P, W]):
         cancelling another task needs a scope around it that costs more, on every piece, than
         the rest of reading it. To stop such a read at once, cancel the reader (a timeout
         around it, say)."""
-        if self._finished:
-            return
-        self._closing = True  # no consumer starts producing meanwhile
+        self._closers += 1
         try:
             while self._pulling:
                 await self._arrival()
             if not self._finished:
                 await self._finish(StreamClosedError(_Said("{} was closed before its end", self)))
+            while not self._source_closed:  # another task is closing it
+                await self._arrival()
         finally:
-            self._closing = False
+            self._closers -= 1
             self._arrive()
 
     # A promise whose production runs tasks is read inside `async with`, which owns them ------
@@ -275,7 +299,7 @@ class StreamedPromise(_Place[P], Generic[P, W]):
     def _host(self, group: anyio.abc.TaskGroup) -> bool:
         """Start the tasks of production in ``group``, if they need a scope that nothing has
         opened yet: the scope of this promise's ``async with``, or of another promise whose
-        production reads this one. Whether they do."""
+        production reads this one. True if this call started them."""
         if self._unscoped is None or self._finished:
             return False
         self._unscoped = None

@@ -28,10 +28,7 @@ __all__ = [
     "Deferred",
     "DeltaStep",
     "Ending",
-    "is_mistake",
-    "Job",
     "Once",
-    "Prepare",
     "Run",
     "Starter",
     "accumulate",
@@ -39,6 +36,7 @@ __all__ = [
     "deltas",
     "gather",
     "given",
+    "is_mistake",
     "side_by_side",
     "stepped",
 ]
@@ -121,21 +119,21 @@ class Deferred(Ending[T]):
     awaits what it needs first (a whole input, say) and gives the iterator. Nothing to close of
     its own: what ``start`` opens is recorded in the run."""
 
-    __slots__ = ("_ends", "_inner", "_start")
+    __slots__ = ("_inner", "_inner_tells_end", "_start")
 
     def __init__(self, start: Callable[[], Awaitable[AsyncIterator[T]]]) -> None:
         self._start = start
         self._inner: AsyncIterator[T] | None = None
-        self._ends = False
+        self._inner_tells_end = False
         self.ended = False
 
     async def __anext__(self) -> T:
         inner = self._inner
         if inner is None:
             inner = self._inner = await self._start()
-            self._ends = isinstance(inner, Ending)
+            self._inner_tells_end = isinstance(inner, Ending)
         piece = await anext(inner)
-        if self._ends:
+        if self._inner_tells_end:
             self.ended = inner.ended  # type: ignore[attr-defined]
         return piece
 

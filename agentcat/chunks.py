@@ -175,8 +175,8 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         self._ending = source if isinstance(source, Ending) else None
         self._one_chunk = False  # its one delta was final at once: the stream is that one chunk
 
-    @classmethod
-    def of(cls, items: Iterable[T], monoid: Monoid[T] | None = None) -> ChunkStream[T]:
+    @staticmethod
+    def of(items: Iterable[T], monoid: Monoid[T] | None = None) -> ChunkStream[T]:
         """The stream of deltas known already: ``ChunkStream.of(["Hel", "lo"])``."""
         listed = list(items)
         return ChunkStream(deltas(listed), monoid, name=repr(listed))
@@ -221,7 +221,10 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         ``None`` while no delta has told)."""
         if self._accumulation is not None:
             return self._accumulation.monoid
-        return self._monoid
+        monoid = self._monoid
+        if self._one_chunk and (monoid is None or monoid is INFERRED):
+            return monoid_for(type(self._items[0])) or monoid  # as `_accumulate` would find
+        return monoid
 
     def _kept(self, delta: T) -> T:
         kind = self._kind
@@ -290,7 +293,12 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
 
     @property
     def accumulated(self) -> T:
-        """The value accumulated from the deltas produced so far (after an error too)."""
+        """The value accumulated from the deltas produced so far (after an error too).
+
+        Raises:
+            MonoidError: no delta has been produced and the stream's type is unknown, so its
+                empty value is too.
+        """
         if self._one_chunk:
             return self._items[0]  # type: ignore[no-any-return]
         if self._accumulation is not None:

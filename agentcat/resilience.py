@@ -57,16 +57,17 @@ class Backoff:
     """The fraction by which each wait is spread, at random, either way."""
 
     def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number ``retry`` (0 for the first retry); past the
-        maximum it grows no more, however large ``retry`` is."""
+        """Seconds to wait before retry number ``retry`` (0 for the first retry), spread by the
+        jitter, then at most ``maximum``, however large ``retry`` is."""
         base = self.initial
         if base and retry:
             try:
                 base *= float(self.factor) ** retry  # a float: an int power would be exact
             except OverflowError:  # far past any maximum a float can hold
                 base = self.maximum
-        base = min(base, self.maximum)
-        return base * (1 + random.uniform(-self.jitter, self.jitter)) if self.jitter else base
+        if self.jitter:
+            base *= 1 + random.uniform(-self.jitter, self.jitter)
+        return min(base, self.maximum)
 
 
 _NO_BACKOFF = Backoff(initial=0.0)
@@ -214,10 +215,10 @@ class _Passed:
     one of the level above, and so on, so what is kept is that output, fewer than
     :data:`_BLOCK` values a level, and no delta for long (the stream keeps its own)."""
 
-    __slots__ = ("_agent", "_levels", "_monoid", "_value", "deltas")
+    __slots__ = ("_agent", "_input", "_levels", "_monoid", "deltas")
 
     def __init__(self, agent: Agent[Any, Any], value: Any) -> None:
-        self._agent, self._value = agent, value
+        self._agent, self._input = agent, value
         self.deltas: list[Any] = []
         """The deltas passed on since the last fold (the first level)."""
         self._levels = [self.deltas]
@@ -249,7 +250,7 @@ class _Passed:
         if self._monoid is None:
             agent = self._agent
             known = (
-                agent._monoid_for_input(self._value) if isinstance(agent, StreamingAgent) else None
+                agent._monoid_for_input(self._input) if isinstance(agent, StreamingAgent) else None
             )
             self._monoid = known or INFERRED
         return self._monoid

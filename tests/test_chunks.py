@@ -475,3 +475,89 @@ async def test_a_stream_of_unannotated_type_takes_the_monoid_of_its_first_delta(
     assert chunks[-1] == Chunk("", "Hello", True)  # the empty str, not None
     with pytest.raises(MonoidError, match=r"model produced 3 \(int\), but its deltas are str"):
         await model.stream("and then")
+
+
+async def test_a_reader_cancelled_while_another_produces_keeps_its_place() -> None:
+    producer = Held()
+    stream = producer.stream("")
+    async with anyio.create_task_group() as group:
+        group.start_soon(collect, stream, [])  # it produces, and waits at the gate for "second "
+        await producer.waiting.wait()
+        reading = stream.replay()
+        assert (await anext(reading)).delta == "first "
+        with anyio.move_on_after(0):  # cancelled while it waits for the other reader's piece
+            await anext(reading)
+        producer.gate.set()
+        with anyio.fail_after(10):  # a guard: a skipped place waits for a piece that never comes
+            assert (await anext(reading)).delta == "second "  # not skipped
+        group.cancel_scope.cancel()  # the other reader waits for ever after "second "
+
+
+async def test_a_closer_cancelled_while_another_waits_does_not_let_production_resume() -> None:
+    producer = Held()
+    stream = producer.stream("")
+    received: list[str] = []
+
+    async def read() -> None:
+        with pytest.raises(StreamClosedError):
+            await collect(stream, received)
+
+    with anyio.fail_after(10):  # a guard: without the fix, the second closer waits for ever
+        async with anyio.create_task_group() as group:
+            group.start_soon(read)
+            await producer.waiting.wait()
+            with anyio.CancelScope() as first:
+                group.start_soon(stream.aclose)  # the second closer, which must get through
+                for _ in range(3):
+                    await anyio.lowlevel.checkpoint()
+                first.cancel()
+                await stream.aclose()  # cancelled while it waits for the piece under way
+            producer.gate.set()
+    assert received == ["first ", "second "]
+    assert producer.closed
+
+
+@define
+class SlowToClose:
+    """A source of one item whose ``aclose`` waits until ``release`` is set."""
+
+    release: anyio.Event = field(factory=anyio.Event)
+    ended: anyio.Event = field(factory=anyio.Event)
+    given: bool = False
+    closed: bool = False
+
+    def __aiter__(self) -> SlowToClose:
+        return self
+
+    async def __anext__(self) -> str:
+        if self.given:
+            self.ended.set()
+            raise StopAsyncIteration
+        self.given = True
+        return "only"
+
+    async def aclose(self) -> None:
+        await self.release.wait()
+        self.closed = True
+
+
+async def test_closing_returns_once_the_source_is_closed() -> None:
+    source = SlowToClose()
+    stream = ChunkStream(source)
+    closed = False
+
+    async def close() -> None:
+        nonlocal closed
+        await stream.aclose()
+        closed = True
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(collect, stream, [])  # reaches the end, and waits in the source's close
+        await source.ended.wait()
+        group.start_soon(close)
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        assert not closed  # the source is still closing
+        source.release.set()
+    assert closed
+    assert source.closed

@@ -234,3 +234,38 @@ async def test_a_message_promise_of_a_stream_that_runs_tasks_is_read_in_its_scop
     assert (await unscoped).content == "Hello | world"
     assert (await MessagePromise(both.stream(""))).content == "Hello | world"
     assert len(anyio.get_running_tasks()) == before  # the scope's tasks ended with it
+
+
+async def test_concurrent_awaits_of_a_promise_give_the_one_same_message() -> None:
+    async def slowly(*parts: str) -> AsyncIterator[str]:
+        for part in parts:
+            await anyio.lowlevel.checkpoint()
+            yield part
+
+    promise = MessagePromise(slowly("Hel", "lo"))
+    got: list[Message] = []
+
+    async def wait() -> None:
+        got.append(await promise)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(wait)
+        group.start_soon(wait)
+    assert got[0] is got[1]
+    assert await promise is got[0]
+
+
+async def test_leaving_a_concurrent_sequence_does_not_wait_for_a_slow_reply() -> None:
+    never = anyio.Event()
+
+    async def slow() -> str:
+        await never.wait()  # a reply that never comes
+        return "late"
+
+    sequence = MessageSequencePromise("hi", slow(), concurrently=True)
+    with anyio.fail_after(10):  # a guard: without the fix, leaving waits for the reply
+        async with sequence:
+            async for message in sequence:
+                assert (await message).content == "hi"
+                break
+    assert not never.is_set()

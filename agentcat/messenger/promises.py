@@ -52,7 +52,8 @@ class MessagePromise(ChunkStream[str, Message]):
                 hosted = tokens
         else:
             text = tokens
-        super().__init__(text, STR, name=role)
+        name = tokens._name if isinstance(tokens, ChunkStream) else role  # errors name the stage
+        super().__init__(text, STR, name=name)
         self._stamp = Message("", role, metadata=metadata or {})
         self._unhosted = hosted  # the stream of the text, if its tasks need this promise's scope
         self._guest: ChunkStream[str, Any] | None = None  # it, once that scope hosts them
@@ -115,6 +116,8 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]
         self, *content: object, role: str = "assistant", concurrently: bool = False
     ) -> None:
         super().__init__(_flatten(content, role))
+        self._content = content
+        self._ahead: anyio.CancelScope | None = None  # around the task producing ahead
         if concurrently:
             self._needs_scope(
                 "a MessageSequencePromise made concurrently produces its messages in tasks: "
@@ -122,13 +125,31 @@ class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]
             )
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:
-        group.start_soon(self._produce_ahead, group)
+        self._ahead = anyio.CancelScope()
+        group.start_soon(self._produce_ahead, group, self._ahead)
 
-    async def _produce_ahead(self, group: anyio.abc.TaskGroup) -> None:
+    async def _produce_ahead(self, group: anyio.abc.TaskGroup, scope: anyio.CancelScope) -> None:
         """Flatten the content as fast as it comes, and produce every message in a task."""
-        with contextlib.suppress(Exception):  # a failure is raised to readers at its position
+        # A failure is raised to readers at its position; being cancelled means the sequence
+        # is being closed.
+        with scope, contextlib.suppress(Exception):
             async for promise in self.replay():
                 group.start_soon(_produced, promise)
+
+    async def aclose(self) -> None:
+        """Stop producing (the task that reads the content ahead, first: it may be waiting on
+        a slow reply, which closing must not wait for), and close the content."""
+        if self._ahead is not None:
+            self._ahead.cancel()
+        await super().aclose()
+
+    async def _close_source(self) -> None:
+        try:
+            await super()._close_source()
+        finally:
+            for item in self._content:  # closed before they were reached: they never will be
+                if inspect.iscoroutine(item) and inspect.getcoroutinestate(item) == "CORO_CREATED":
+                    item.close()
 
     async def _assemble(self) -> tuple[Message, ...]:
         return tuple([await promise for promise in self.pieces])
