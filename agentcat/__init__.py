@@ -12,7 +12,8 @@ importing only from the ones below it:
   plain and streaming agents alike: :mod:`agentcat.sequence` (``>>``), :mod:`agentcat.products`
   (``&``, ``*``), :mod:`agentcat.resilience` (fallback, retry), :mod:`agentcat.fallible` (errors as
   values), :mod:`agentcat.transducers`;
-- on top: :mod:`agentcat.messenger` (messages) and :mod:`agentcat.models` (the embedded model);
+- on top: :mod:`agentcat.messenger` (messages, and the streamed ``Reply`` with its tool
+  calls) and :mod:`agentcat.models` (the embedded model);
   the ``agentcat`` command lives in the private ``_cli``.
 
 The classes the operators build (``Pipeline``, ``Retry``, ``Lifted``...) stay in their modules,
@@ -32,9 +33,22 @@ from agentcat.errors import (
     StreamClosedError,
     StreamingError,
     StreamScopeError,
+    ToolArgumentsError,
 )
 from agentcat.fallible import Fallible, fail
-from agentcat.messenger import Message, MessagePromise, MessageSequencePromise
+from agentcat.messenger import (
+    REPLY,
+    Message,
+    MessagePromise,
+    MessageSequencePromise,
+    Reply,
+    Text,
+    Thinking,
+    ToolCall,
+    Usage,
+    as_reply,
+    text_of,
+)
 from agentcat.models import EmbeddedModel
 from agentcat.monoids import BYTES, DICT, LIST, STR, TUPLE, Monoid, monoid_for, monoid_of
 from agentcat.products import FanOut, StreamingFanOut
@@ -87,6 +101,14 @@ __all__ = [
     "Message",
     "MessagePromise",
     "MessageSequencePromise",
+    "Reply",
+    "Text",
+    "Thinking",
+    "ToolCall",
+    "Usage",
+    "REPLY",
+    "text_of",
+    "as_reply",
     # Errors (all in agentcat.errors).
     "AgentcatError",
     "CompositionError",
@@ -94,6 +116,7 @@ __all__ = [
     "StreamClosedError",
     "StreamScopeError",
     "StreamingError",
+    "ToolArgumentsError",
     "errors",
     # Structure, for drawing: what agent.describe() returns.
     "Node",

@@ -19,7 +19,13 @@ import anyio
 import anyio.abc
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from agentcat.errors import AgentcatError, MonoidError, StreamingError, StreamScopeError
+from agentcat.errors import (
+    AgentcatError,
+    MonoidError,
+    StreamingError,
+    StreamScopeError,
+    ToolArgumentsError,
+)
 from agentcat.monoids import Monoid, monoid_of
 
 __all__ = [
@@ -428,7 +434,9 @@ def is_mistake(error: BaseException, named: tuple[type[BaseException], ...]) -> 
     (``MonoidError`` names one; ``Exception`` or ``TypeError``, which a ``MonoidError`` also is,
     do not). Retry, fallback and ``as_result`` let such an error through, whatever they catch:
     another attempt would make it again, and a ``Failure`` would hide a bug. A
-    :class:`agentcat.StreamingError` is the failure of an agent's stream midway: not a mistake."""
-    if not isinstance(error, _MISTAKES) or isinstance(error, StreamingError):
+    :class:`agentcat.StreamingError` (an agent's stream failing midway) and a
+    :class:`agentcat.ToolArgumentsError` (a model's bad tool arguments) are the agent's
+    failures: not mistakes."""
+    if not isinstance(error, _MISTAKES) or isinstance(error, StreamingError | ToolArgumentsError):
         return False
     return not any(issubclass(kind, _MISTAKES) and isinstance(error, kind) for kind in named)

@@ -19,6 +19,7 @@ __all__ = [
     "StreamClosedError",
     "StreamScopeError",
     "StreamingError",
+    "ToolArgumentsError",
 ]
 
 
@@ -80,3 +81,21 @@ class StreamingError(AgentcatError):
 
 def _streaming_error(message: str, partial: Any, recoverable: bool) -> StreamingError:
     return StreamingError(message, partial=partial, recoverable=recoverable)
+
+
+class ToolArgumentsError(AgentcatError, ValueError):
+    """The arguments a model gave a tool call are not valid JSON: still streaming, or cut short
+    (a reply that ran out of ``max_tokens``). ``raw`` is the text as it is. Like
+    :class:`StreamingError`, it is the model's failure, not the program's: retry and fallback
+    catch it as any other failure."""
+
+    def __init__(self, message: str, *, raw: str) -> None:
+        super().__init__(message)
+        self.raw = raw
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_tool_arguments_error, (str(self), self.raw), self.__dict__)
+
+
+def _tool_arguments_error(message: str, raw: str) -> ToolArgumentsError:
+    return ToolArgumentsError(message, raw=raw)

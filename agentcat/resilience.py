@@ -29,7 +29,7 @@ from agentcat._runtime import Once, Run, is_mistake
 from agentcat._structure import Node, Walk
 from agentcat.agent import Agent
 from agentcat.errors import CompositionError, StreamingError
-from agentcat.monoids import INFERRED, Monoid
+from agentcat.monoids import INFERRED, Monoid, monoid_for
 from agentcat.streaming import Combinator, Lifted, StreamingAgent, lift, walk_whole_type
 
 __all__ = ["Backoff", "Fallback", "Retry", "fallback", "retry"]
@@ -183,9 +183,10 @@ async def _attempts(
         deltas = passed.deltas
         try:
             async for delta in open_attempt(agent, value, attempt):
-                deltas.append(delta)
-                if len(deltas) == _BLOCK:
-                    passed.fold()
+                if delta or not passed.says_nothing(delta):  # an empty delta is no output
+                    deltas.append(delta)
+                    if len(deltas) == _BLOCK:
+                        passed.fold()
                 yield delta
             return
         except on as error:
@@ -244,6 +245,14 @@ class _Passed:
         """The accumulated output passed on: the highest level holds its beginning."""
         parts = [part for level in reversed(self._levels) for part in level]
         return self._concatenation().concat(parts)
+
+    def says_nothing(self, delta: Any) -> bool:
+        """Whether ``delta`` is empty, as a stream drops it: then it was not output passed on,
+        and a failure after it can still be retried."""
+        monoid = self._concatenation()
+        if monoid is INFERRED:
+            monoid = monoid_for(type(delta)) or INFERRED
+        return monoid.is_empty(delta)
 
     def _concatenation(self) -> Monoid[Any]:
         """How the deltas add up: as in the attempt's stream, else as their type says."""

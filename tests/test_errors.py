@@ -17,6 +17,7 @@ from agentcat import (
     StreamClosedError,
     StreamingError,
     StreamScopeError,
+    ToolArgumentsError,
     agent,
     monoid_of,
     streaming,
@@ -27,6 +28,7 @@ BUILTINS: dict[type[AgentcatError], type[Exception]] = {
     MonoidError: TypeError,
     StreamClosedError: RuntimeError,
     StreamScopeError: RuntimeError,
+    ToolArgumentsError: ValueError,
 }
 
 
@@ -51,6 +53,7 @@ def test_the_errors_module_lists_every_error_and_the_root_has_them() -> None:
         "StreamClosedError",
         "StreamScopeError",
         "StreamingError",
+        "ToolArgumentsError",
     }
     for name in agentcat.errors.__all__:
         assert getattr(agentcat, name) is getattr(agentcat.errors, name)
@@ -67,6 +70,12 @@ def test_a_streaming_error_survives_pickling() -> None:
         True,
     )
     assert copy.__notes__ == ["a note"]
+
+
+def test_a_tool_arguments_error_survives_pickling_with_its_raw_text() -> None:
+    copy = pickle.loads(pickle.dumps(ToolArgumentsError("bad", raw='{"a": ')))
+    assert type(copy) is ToolArgumentsError
+    assert (str(copy), copy.raw) == ("bad", '{"a": ')
 
 
 @agent

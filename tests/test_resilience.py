@@ -387,6 +387,13 @@ async def test_retry_restarts_only_before_the_first_delta_and_counts_attempts() 
 
 
 @pytest.mark.anyio
+async def test_empty_deltas_before_a_failure_are_no_output_and_it_is_retried() -> None:
+    flaky = Tokens(["", ""], error=ConnectionError("reset"), fail_after=2)
+    healthy = Tokens(WORDS)
+    assert await flaky.with_fallback(healthy).stream("") == "one two three"  # not StreamingError
+
+
+@pytest.mark.anyio
 async def test_retry_gives_up_after_its_attempts() -> None:
     always = Tokens(WORDS, error=ConnectionError("down"), fail_after=0)
     with pytest.raises(ConnectionError, match="down") as caught:

@@ -20,7 +20,23 @@ from typing import Any, TypeVar
 from attrs import frozen
 from hypothesis import strategies as st
 
-from agentcat import BYTES, DICT, LIST, STR, TUPLE, Chunk, ChunkStream, Monoid, monoid_for
+from agentcat import (
+    BYTES,
+    DICT,
+    LIST,
+    REPLY,
+    STR,
+    TUPLE,
+    Chunk,
+    ChunkStream,
+    Monoid,
+    Reply,
+    Text,
+    Thinking,
+    ToolCall,
+    Usage,
+    monoid_for,
+)
 from agentcat.monoids import LAST, ProductMonoid
 
 __all__ = [
@@ -32,6 +48,7 @@ __all__ = [
     "chunks_from_type",
     "default_values",
     "rechunkings",
+    "replies",
     "split",
     "stream_from_type",
     "texts",
@@ -202,6 +219,28 @@ def chunks(
     return build()
 
 
+def replies(max_fragments: int = 4) -> st.SearchStrategy[Reply]:
+    """Replies, or deltas of one, whose parts interleave: text, thinking and tool-call
+    fragments drawn from three keys (so the fragments of one part meet at a junction often,
+    and two parts of one kind alternate), now and then blank, with usage, a stop reason and
+    metadata now and then. Shrinks towards the empty reply."""
+    keys = st.integers(0, 2)
+    bits = st.text(st.sampled_from('ab {}":,'), max_size=3)
+    fragment = st.one_of(
+        st.builds(Text, keys, bits),
+        st.builds(Thinking, keys, bits, bits),
+        st.builds(ToolCall, keys, bits, bits, bits),
+    )
+    usage = st.builds(Usage, st.integers(0, 5), st.integers(0, 5), reported=st.booleans())
+    return st.builds(
+        Reply,
+        st.lists(fragment, max_size=max_fragments).map(tuple),
+        st.just(Usage()) | usage,
+        st.none() | st.sampled_from(["end_turn", "tool_use", "max_tokens"]),
+        st.just({}) | st.dictionaries(st.sampled_from("mr"), st.integers(0, 2), max_size=2),
+    )
+
+
 def default_values(monoid: Monoid[Any]) -> st.SearchStrategy[Any] | None:
     """Values of a built-in monoid's type (``None`` for a monoid this module does not know)."""
     if isinstance(monoid, ProductMonoid):
@@ -216,8 +255,9 @@ def default_values(monoid: Monoid[Any]) -> st.SearchStrategy[Any] | None:
         TUPLE.name: st.lists(st.integers(-3, 3), max_size=5).map(tuple),
         DICT.name: st.dictionaries(st.sampled_from("abcd"), st.integers(-3, 3), max_size=4),
         LAST.name: st.none() | st.integers(-3, 3),
+        REPLY.name: replies(),
     }
-    for builtin in (STR, BYTES, LIST, TUPLE, DICT, LAST):
+    for builtin in (STR, BYTES, LIST, TUPLE, DICT, LAST, REPLY):
         if monoid is builtin:
             return known[builtin.name]
     return None
