@@ -9,14 +9,24 @@ import anyio
 import pytest
 
 from agentcat import (
+    REPLY,
     Chunk,
     ChunkStream,
+    Conversation,
     Message,
     MessagePromise,
     MessageSequencePromise,
+    Reply,
     StreamedPromise,
     StreamScopeError,
+    Text,
+    Thinking,
+    ToolCall,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
 )
+from agentcat.messenger import TextPart, ThinkingPart
 from tests.streams import Tokens
 
 pytestmark = pytest.mark.anyio
@@ -269,3 +279,64 @@ async def test_leaving_a_concurrent_sequence_does_not_wait_for_a_slow_reply() ->
                 assert (await message).content == "hi"
                 break
     assert not never.is_set()
+
+
+def test_a_message_of_a_reply_keeps_its_parts_in_order_and_its_usage() -> None:
+    reply = REPLY.concat(
+        [
+            Reply((Thinking(0, "hm", "sig"), Text(1, "Let me look.")), meta={"model": "m"}),
+            Reply(
+                (ToolCall(2, "c1", "weather", '{"city": "Oslo"}'),),
+                usage=Usage(3, 9, reported=True),
+            ),
+            Reply(stop="tool_use"),
+        ]
+    )
+    message = Message.of_reply(reply)
+    assert (message.content, message.role) == ("Let me look.", "assistant")
+    assert message.parts == (
+        ThinkingPart("hm", "sig"),
+        TextPart("Let me look."),
+        ToolCallPart(2, "c1", "weather", '{"city": "Oslo"}'),
+    )
+    assert message.tool_calls[0].arguments() == {"city": "Oslo"}
+    assert message.usage == Usage(3, 9, reported=True)
+    assert dict(message.metadata) == {"model": "m", "stop": "tool_use"}
+    answer = Message("", "tool", parts=(ToolResultPart("c1", "12 degrees"),))
+    assert answer.tool_results == (ToolResultPart("c1", "12 degrees"),)
+    assert Message("hi").parts == ()  # a message of its content alone, as before
+    with pytest.raises(TypeError, match="parts are TextPart"):
+        Message("hi", parts=("hi",))  # type: ignore[arg-type]
+
+
+def test_a_message_and_a_conversation_round_trip_through_json_exactly() -> None:
+    reply = Reply((Text(0, "naïve ☕"), ToolCall(1, "c", "f", "{}")), usage=Usage(1, 2))
+    messages = [
+        Message("hi", "user", metadata={"tags": ["a", {"b": 1}]}),
+        Message.of_reply(reply),
+        Message("", "tool", parts=(ToolResultPart("c", "boom", is_error=True),)),
+    ]
+    for message in messages:
+        again = Message.from_json(message.to_json())
+        assert again == message
+        assert hash(again) == hash(message)
+    conversation = Conversation(messages, metadata={"topic": "weather"})
+    assert Conversation.from_json(conversation.to_json()) == conversation
+    with pytest.raises(TypeError, match="has no exact JSON form"):
+        Message("hi", metadata={"when": {1, 2}}).to_json()
+    with pytest.raises(ValueError, match="not the JSON of a message"):
+        Message.from_json('{"id": "x"}')
+
+
+def test_a_conversation_is_an_immutable_value_that_appends_into_a_new_one() -> None:
+    empty = Conversation()
+    assert (len(empty), empty.last_message) == (0, None)
+    hello = Message("hello", "user")
+    one = empty.append(hello)
+    assert (len(empty), len(one), one.last_message) == (0, 1, hello)
+    assert one.id == empty.id  # the same conversation, one message on
+    two = one.extend([Message("hi"), Message("how are you?", "user")])
+    assert [message.content for message in two.messages] == ["hello", "hi", "how are you?"]
+    assert hash(two) == hash(Conversation(two.messages, two.id, two.created_at))
+    with pytest.raises(TypeError, match="holds Message values, not 'hi'"):
+        one.append("hi")  # type: ignore[arg-type]

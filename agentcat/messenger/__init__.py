@@ -1,6 +1,9 @@
 """The messenger layer: messages and their promises, on the one stream of chunks.
 
-- :class:`Message` (:mod:`agentcat.messenger.message`): one immutable chat message;
+- :class:`Message` (:mod:`agentcat.messenger.message`): one immutable chat message, with its
+  parts (text, thinking, tool calls and results) and its exact JSON form;
+- :class:`Conversation` (:mod:`agentcat.messenger.conversation`): the messages of one chat, as
+  an immutable value;
 - :class:`MessagePromise`, :class:`MessageSequencePromise`
   (:mod:`agentcat.messenger.promises`): a message whose text is still streaming, and an ordered
   stream of them;
@@ -8,16 +11,21 @@
   tool calls, usage and stop reason, whose deltas :data:`REPLY` adds up.
 """
 
+from agentcat.messenger.conversation import Conversation
 from agentcat.messenger.message import Message
 from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
 from agentcat.messenger.reply import (
     REPLY,
     Fragment,
+    Part,
     Reply,
     Text,
+    TextPart,
     Thinking,
+    ThinkingPart,
     ToolCall,
     ToolCallPart,
+    ToolResultPart,
     Usage,
     as_reply,
     text_of,
@@ -25,15 +33,20 @@ from agentcat.messenger.reply import (
 
 __all__ = [
     "REPLY",
+    "Conversation",
     "Fragment",
     "Message",
     "MessagePromise",
     "MessageSequencePromise",
+    "Part",
     "Reply",
     "Text",
+    "TextPart",
     "Thinking",
+    "ThinkingPart",
     "ToolCall",
     "ToolCallPart",
+    "ToolResultPart",
     "Usage",
     "as_reply",
     "text_of",

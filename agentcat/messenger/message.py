@@ -1,59 +1,41 @@
-"""`Message`: one immutable chat message."""
+"""`Message`: one immutable chat message, its parts (text, thinking, tool calls and results)
+in the order a faithful replay to a provider needs, and its exact JSON form."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import field, frozen
+from attrs import field, fields, frozen, validators
+
+from agentcat.messenger._frozen import frozen_mapping, thawed
+from agentcat.messenger.reply import (
+    Part,
+    Reply,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+    Usage,
+)
 
 __all__ = ["Message"]
 
-
-class _FrozenMapping(Mapping[str, Any]):
-    """A read-only mapping that can be hashed: what a message keeps of the metadata given."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, Any]) -> None:
-        self._items = dict(items)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._items.items()))
-
-    def __eq__(self, other: object) -> bool:
-        return self._items == other if isinstance(other, Mapping) else NotImplemented
-
-    def __repr__(self) -> str:
-        return repr(self._items)
+_PARTS = (TextPart, ThinkingPart, ToolCallPart, ToolResultPart)
 
 
-def _frozen(value: Any) -> Any:
-    """``value`` made immutable all the way down (a copy: nothing is shared with the caller):
-    mappings become read-only mappings, lists and tuples tuples, sets frozen sets."""
-    if isinstance(value, Mapping):
-        return _FrozenMapping({key: _frozen(item) for key, item in value.items()})
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(item) for item in value)
-    if isinstance(value, Set):
-        return frozenset(_frozen(item) for item in value)
-    return value
-
-
-def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    frozen_value: Mapping[str, Any] = _frozen(value)
-    return frozen_value
+def _parts(parts: Iterable[Part]) -> tuple[Part, ...]:
+    kept = tuple(parts)
+    for part in kept:
+        if not isinstance(part, _PARTS):
+            raise TypeError(
+                "a message's parts are TextPart, ThinkingPart, ToolCallPart and ToolResultPart "
+                f"values, not {part!r}"
+            )
+    return kept
 
 
 @frozen
@@ -69,8 +51,108 @@ class Message:
     """A unique identifier, made when the message is."""
     timestamp: datetime = field(factory=lambda: datetime.now(UTC))
     """When the message was made (UTC)."""
-    metadata: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping)
+    metadata: Mapping[str, Any] = field(factory=dict, converter=frozen_mapping)
     """Anything else worth keeping with the message, read-only."""
+
+    parts: tuple[Part, ...] = field(default=(), converter=_parts)
+    """The message's parts in order (text, thinking, tool calls, tool results); none for a
+    message that is its ``content`` only."""
+    usage: Usage | None = field(
+        default=None, validator=validators.optional(validators.instance_of(Usage))
+    )
+    """What the reply cost, for a model's reply that reported it."""
 
     def __str__(self) -> str:
         return self.content
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallPart, ...]:
+        """The tool calls the message makes (an assistant's), in order."""
+        return tuple(part for part in self.parts if type(part) is ToolCallPart)
+
+    @property
+    def tool_results(self) -> tuple[ToolResultPart, ...]:
+        """The tool results the message carries (a ``tool`` message's), in order."""
+        return tuple(part for part in self.parts if type(part) is ToolResultPart)
+
+    @classmethod
+    def of_reply(cls, reply: Reply, role: str = "assistant", **stamp: Any) -> Message:
+        """The message of a whole reply: its text as the content, its parts, its usage (if the
+        provider reported any), and its stop reason and response metadata in ``metadata``.
+        ``stamp`` gives the other fields (``id``, ``timestamp``)."""
+        metadata = {**reply.meta, **({"stop": reply.stop} if reply.stop is not None else {})}
+        usage = reply.usage if reply.usage.reported or reply.usage != Usage() else None
+        return cls(reply.text, role, metadata=metadata, parts=reply.parts(), usage=usage, **stamp)
+
+    def to_json(self) -> str:
+        """The message as JSON, which :meth:`from_json` reads back to an equal message.
+
+        Raises:
+            TypeError: a metadata value has no exact JSON form (a set, an object).
+        """
+        return json.dumps(message_data(self), ensure_ascii=False, default=json_default)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Message:
+        """The message that :meth:`to_json` wrote.
+
+        Raises:
+            ValueError: the text is not the JSON of a message (the message says what is wrong).
+        """
+        return message_from_data(json.loads(text))
+
+
+def json_default(value: object) -> Any:
+    """For ``json.dumps``: a frozen mapping as its dict; any other value has no exact form."""
+    found = thawed(value)
+    if found is value:
+        raise TypeError(f"{value!r} ({type(value).__qualname__}) has no exact JSON form")
+    return found
+
+
+def message_data(message: Message) -> dict[str, Any]:
+    """The message as JSON values (every field by name, parts tagged by kind)."""
+    return {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        "timestamp": message.timestamp.isoformat(),
+        "metadata": message.metadata,
+        "parts": [{"type": _KINDS[type(part)], **_fields(part)} for part in message.parts],
+        "usage": None if message.usage is None else _fields(message.usage),
+    }
+
+
+_KINDS: dict[type, str] = {
+    TextPart: "text",
+    ThinkingPart: "thinking",
+    ToolCallPart: "tool_call",
+    ToolResultPart: "tool_result",
+}
+_BY_KIND = {kind: cls for cls, kind in _KINDS.items()}
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    return {a.name: getattr(value, a.name) for a in fields(type(value))}
+
+
+def message_from_data(data: Any) -> Message:
+    """The message of :func:`message_data`'s values, read back from JSON.
+
+    Raises:
+        ValueError: ``data`` is not the values of a message.
+    """
+    try:
+        parts = tuple(_BY_KIND[part.pop("type")](**part) for part in data["parts"])
+        usage = None if data["usage"] is None else Usage(**data["usage"])
+        return Message(
+            data["content"],
+            data["role"],
+            data["id"],
+            datetime.fromisoformat(data["timestamp"]),
+            data["metadata"],
+            parts,
+            usage,
+        )
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"not the JSON of a message ({error!r}): {data!r}"[:300]) from error

@@ -22,17 +22,21 @@ from typing import Any, ClassVar, TypeAlias
 from attrs import field, fields, frozen, validators
 
 from agentcat.errors import ToolArgumentsError
-from agentcat.messenger.message import _frozen_mapping
+from agentcat.messenger._frozen import frozen_mapping
 from agentcat.monoids import Monoid
 
 __all__ = [
     "REPLY",
     "Fragment",
+    "Part",
     "Reply",
     "Text",
+    "TextPart",
     "Thinking",
+    "ThinkingPart",
     "ToolCall",
     "ToolCallPart",
+    "ToolResultPart",
     "Usage",
     "as_reply",
     "text_of",
@@ -169,6 +173,21 @@ _NO_USAGE = Usage()
 
 
 @frozen
+class TextPart:
+    """A text part of a reply or message, whole."""
+
+    text: str
+
+
+@frozen
+class ThinkingPart:
+    """A thinking part of a reply or message, whole, with the provider's signature of it."""
+
+    text: str
+    signature: str = ""
+
+
+@frozen
 class ToolCallPart:
     """A tool call of a reply, its fragments put together: the raw JSON text of its arguments
     so far, which :meth:`arguments` parses once it is complete."""
@@ -198,6 +217,20 @@ class ToolCallPart:
 
 
 @frozen
+class ToolResultPart:
+    """What a tool call gave back: the part of a ``tool`` message that answers the call
+    ``call_id``; ``is_error`` marks a tool that failed (its error, in words, is the content)."""
+
+    call_id: str
+    content: str
+    is_error: bool = False
+
+
+Part: TypeAlias = TextPart | ThinkingPart | ToolCallPart | ToolResultPart
+"""One part of a message, in the order a faithful replay to a provider must keep."""
+
+
+@frozen
 class Reply:
     """A streamed assistant reply, or one delta of it: its ``fragments`` in the order they
     streamed, ``usage``, the ``stop`` reason once known, and response ``meta`` (model, ids).
@@ -212,7 +245,7 @@ class Reply:
     usage: Usage = field(default=_NO_USAGE, validator=validators.instance_of(Usage))
     stop: str | None = None
     """Why the reply ended (``"end_turn"``, ``"tool_use"``, ``"max_tokens"``...), once it has."""
-    meta: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping)
+    meta: Mapping[str, Any] = field(factory=dict, converter=frozen_mapping)
     """What the provider said of the response (model, response id...), the latest value of
     each key winning."""
 
@@ -235,24 +268,30 @@ class Reply:
     @property
     def tool_calls(self) -> tuple[ToolCallPart, ...]:
         """The tool calls, each from its fragments, in the order they first appeared."""
-        calls: dict[int, list[ToolCall]] = {}
+        return tuple(part for part in self.parts() if type(part) is ToolCallPart)
+
+    def parts(self) -> tuple[TextPart | ThinkingPart | ToolCallPart, ...]:
+        """The parts, each from its fragments, in the order they first appeared."""
+        grouped: dict[tuple[type, int], list[Fragment]] = {}
         for fragment in self.fragments:
-            if type(fragment) is ToolCall:
-                calls.setdefault(fragment.key, []).append(fragment)
-        return tuple(
-            ToolCallPart(
-                key,
-                "".join(f.id for f in parts),
-                "".join(f.name for f in parts),
-                "".join(f.arguments for f in parts),
-            )
-            for key, parts in calls.items()
-        )
+            grouped.setdefault((type(fragment), fragment.key), []).append(fragment)
+        return tuple(_part(kind, key, fragments) for (kind, key), fragments in grouped.items())
 
     @property
     def complete(self) -> bool:
         """Whether the reply has ended (its stop reason is known)."""
         return self.stop is not None
+
+
+def _part(kind: type, key: int, fragments: list[Any]) -> TextPart | ThinkingPart | ToolCallPart:
+    def joined(name: str) -> str:
+        return "".join(getattr(fragment, name) for fragment in fragments)
+
+    if kind is Text:
+        return TextPart(joined("text"))
+    if kind is Thinking:
+        return ThinkingPart(joined("text"), joined("signature"))
+    return ToolCallPart(key, joined("id"), joined("name"), joined("arguments"))
 
 
 def _combine(left: Reply, right: Reply) -> Reply:

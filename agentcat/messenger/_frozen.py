@@ -1,0 +1,58 @@
+"""Values frozen all the way down, for what messages and replies keep of what they are given."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Set
+from typing import Any
+
+__all__ = ["frozen_mapping", "thawed"]
+
+
+class _FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that can be hashed: what a message keeps of the metadata given."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return self._items == other if isinstance(other, Mapping) else NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` made immutable all the way down (a copy: nothing is shared with the caller):
+    mappings become read-only mappings, lists and tuples tuples, sets frozen sets."""
+    if isinstance(value, Mapping):
+        return _FrozenMapping({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, Set):
+        return frozenset(_frozen(item) for item in value)
+    return value
+
+
+def frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``value`` copied into a hashable read-only mapping, its values frozen all the way down."""
+    frozen_value: Mapping[str, Any] = _frozen(value)
+    return frozen_value
+
+
+def thawed(value: Any) -> Any:
+    """A frozen mapping as the plain dict it holds (for JSON); anything else as it is."""
+    return dict(value._items) if isinstance(value, _FrozenMapping) else value
