@@ -4,6 +4,8 @@
   parts (text, thinking, tool calls and results) and its exact JSON form;
 - :class:`Conversation` (:mod:`agentcat.messenger.conversation`): the messages of one chat, as
   an immutable value;
+- :class:`Meter` and :class:`StreamingMetrics` (:mod:`agentcat.messenger.metrics`): a stream
+  read as timed :class:`MessageChunk` values, and how fast it came;
 - :class:`MessagePromise`, :class:`MessageSequencePromise`
   (:mod:`agentcat.messenger.promises`): a message whose text is still streaming, and an ordered
   stream of them;
@@ -13,6 +15,7 @@
 
 from agentcat.messenger.conversation import Conversation
 from agentcat.messenger.message import Message
+from agentcat.messenger.metrics import MessageChunk, Meter, StreamingMetrics
 from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
 from agentcat.messenger.reply import (
     REPLY,
@@ -36,8 +39,10 @@ __all__ = [
     "Conversation",
     "Fragment",
     "Message",
+    "MessageChunk",
     "MessagePromise",
     "MessageSequencePromise",
+    "Meter",
     "Part",
     "Reply",
     "Text",
@@ -47,6 +52,7 @@ __all__ = [
     "ToolCall",
     "ToolCallPart",
     "ToolResultPart",
+    "StreamingMetrics",
     "Usage",
     "as_reply",
     "text_of",

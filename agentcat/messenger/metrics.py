@@ -1,0 +1,161 @@
+"""Streaming metrics: how fast a reply came, measured while it streams or from its chunks.
+
+:class:`Meter` reads a stream (of replies or of text) as :class:`MessageChunk` values, each timed
+when it reaches the reader, and says the :class:`StreamingMetrics` at any moment, for a live
+status line; :meth:`StreamingMetrics.from_chunks` computes them from chunks kept. The figures
+are what their names promise: the time to the first chunk with content (not to a usage-only
+or metadata-only delta, which some providers send first), the wall time of the whole stream,
+and the tokens the provider reported (a count of content chunks, marked ``estimated``, when it
+reported none). Times are taken on the reader's side, so a slow reader's delays are in them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from attrs import frozen
+
+from agentcat.chunks import Chunk, ChunkStream
+from agentcat.messenger.reply import Reply, Usage
+
+__all__ = ["MessageChunk", "Meter", "StreamingMetrics"]
+
+
+@frozen
+class MessageChunk:
+    """One chunk of a message's stream, as a UI reads it: the text ``delta`` and
+    ``accumulated`` so far, ``done`` on the last one, its ``token_index`` in the stream, and
+    ``latency_ms``, the time from the start of reading to its arrival. ``reply`` is the chunk's
+    structured delta, when the stream is of replies."""
+
+    message_id: str
+    delta: str
+    accumulated: str
+    done: bool
+    token_index: int
+    latency_ms: float
+    reply: Reply | None = None
+
+    @property
+    def has_content(self) -> bool:
+        """Whether the chunk brings text, thinking or a tool call (not only usage or
+        metadata, nor the end)."""
+        if self.reply is not None:
+            return bool(self.reply.fragments)
+        return bool(self.delta)
+
+
+@frozen
+class StreamingMetrics:
+    """How a stream went. Times in milliseconds from the start of reading; ``None`` where
+    there is nothing to measure yet (no content chunk, a stream not ended)."""
+
+    latency_first_token_ms: float | None
+    """Time to the first chunk with content."""
+    latency_total_ms: float | None
+    """Time to the end of the stream (so far, for a stream still running)."""
+    tokens_generated: int
+    """Output tokens: the provider's figure, or the count of content chunks if ``estimated``."""
+    chunks_received: int
+    """Chunks that came before the end (the terminal chunk is not one)."""
+    tokens_per_second: float | None
+    """``tokens_generated`` over the time from the first token to the end: the generation
+    rate, without the time the request waited before it."""
+    estimated: bool
+    """Whether ``tokens_generated`` counts content chunks, the provider having reported no
+    usage."""
+    complete: bool
+    """Whether the stream has ended."""
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[MessageChunk]) -> StreamingMetrics:
+        """The metrics of a stream from its chunks, in order (all of them, or those so far)."""
+        meter = _Tally()
+        for chunk in chunks:
+            meter.count(chunk)
+        return meter.metrics(None)
+
+
+class _Tally:
+    """What the metrics are computed from, counted chunk by chunk."""
+
+    __slots__ = ("complete", "content", "first", "last", "received", "usage")
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.received = self.content = 0
+        self.usage = Usage()
+        self.complete = False
+
+    def count(self, chunk: MessageChunk) -> None:
+        self.last = chunk.latency_ms
+        if chunk.done:
+            self.complete = True
+        else:
+            self.received += 1
+        if chunk.reply is not None and chunk.reply.usage != Usage():
+            self.usage = self.usage + chunk.reply.usage
+        if chunk.has_content:
+            self.content += 1
+            if self.first is None:
+                self.first = chunk.latency_ms
+
+    def metrics(self, now_ms: float | None) -> StreamingMetrics:
+        total = self.last if self.complete or now_ms is None else now_ms
+        reported = self.usage.reported
+        tokens = self.usage.output_tokens if reported else self.content
+        rate = None
+        if self.first is not None and total is not None and total > self.first and tokens:
+            rate = tokens / ((total - self.first) / 1000)
+        return StreamingMetrics(
+            self.first, total, tokens, self.received, rate, not reported, self.complete
+        )
+
+
+class Meter(AsyncIterator[MessageChunk]):
+    """Reads ``stream`` (a :class:`ChunkStream` of :class:`Reply` or of ``str``) as
+    :class:`MessageChunk` values of the message ``message_id``, timing each on arrival from the
+    first read; :attr:`metrics` says how it goes at any moment. The stream itself is read as
+    any reader does (from its first chunk), so other readers and ``await`` are unaffected.
+
+    Raises (when read):
+        TypeError: a delta is neither a :class:`Reply` nor a ``str``.
+    """
+
+    def __init__(self, stream: ChunkStream[Any, Any], message_id: str | None = None) -> None:
+        self._chunks = stream.replay()
+        self.message_id = message_id or uuid.uuid4().hex
+        self._tally = _Tally()
+        self._start: float | None = None
+        self._accumulated = ""
+
+    @property
+    def metrics(self) -> StreamingMetrics:
+        """The metrics so far; for a stream still running, its total time is up to now."""
+        now = None if self._start is None else (time.perf_counter() - self._start) * 1000
+        return self._tally.metrics(now)
+
+    async def __anext__(self) -> MessageChunk:
+        if self._start is None:
+            self._start = time.perf_counter()
+        chunk: Chunk[Any] = await anext(self._chunks)
+        latency = (time.perf_counter() - self._start) * 1000
+        delta = chunk.delta
+        if isinstance(delta, Reply):
+            reply, text = delta, delta.text
+        elif isinstance(delta, str):
+            reply, text = None, delta
+        else:
+            raise TypeError(
+                f"a Meter reads a stream of Reply or str deltas, not {type(delta).__qualname__}"
+            )
+        self._accumulated += text  # (each chunk holds its own copy, as a UI keeps it)
+        read = MessageChunk(
+            self.message_id, text, self._accumulated, chunk.done, chunk.index, latency, reply
+        )
+        self._tally.count(read)
+        return read

@@ -1,0 +1,100 @@
+"""Streaming metrics (``agentcat.messenger.metrics``): chunks timed as they arrive, and figures
+that mean what their names say."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from agentcat import (
+    MessageChunk,
+    Meter,
+    Reply,
+    StreamingMetrics,
+    Text,
+    ToolCall,
+    Usage,
+    streaming,
+)
+from tests.streams import Tokens
+
+pytestmark = pytest.mark.anyio
+
+
+def chunk(
+    latency: float, delta: str = "", *, done: bool = False, reply: Reply | None = None
+) -> MessageChunk:
+    return MessageChunk("m", delta, "", done, 0, latency, reply)
+
+
+def test_the_figures_are_what_their_names_promise() -> None:
+    chunks = [
+        chunk(40.0, reply=Reply(usage=Usage(input_tokens=12, reported=True))),  # usage only
+        chunk(100.0, "Hel", reply=Reply((Text(0, "Hel"),))),
+        chunk(150.0, "lo", reply=Reply((Text(0, "lo"),))),
+        chunk(300.0, reply=Reply(usage=Usage(output_tokens=30, reported=True), stop="end_turn")),
+        chunk(300.5, done=True, reply=Reply()),
+    ]
+    metrics = StreamingMetrics.from_chunks(chunks)
+    assert metrics.latency_first_token_ms == 100.0  # not the usage-only chunk at 40 ms
+    assert metrics.latency_total_ms == 300.5  # wall time, not a sum of latencies
+    assert metrics.chunks_received == 4
+    assert metrics.tokens_generated == 30  # the provider's figure, not a count of chunks
+    assert metrics.tokens_per_second == pytest.approx(30 / 0.2005)
+    assert (metrics.estimated, metrics.complete) == (False, True)
+
+
+def test_without_reported_usage_the_tokens_are_an_estimate() -> None:
+    chunks = [chunk(10.0, "a"), chunk(20.0, "b"), chunk(30.0, "c"), chunk(30.0, done=True)]
+    metrics = StreamingMetrics.from_chunks(chunks)
+    assert (metrics.tokens_generated, metrics.estimated) == (3, True)
+    assert metrics.tokens_per_second == pytest.approx(3 / 0.02)
+    empty = StreamingMetrics.from_chunks([])
+    assert (empty.latency_first_token_ms, empty.tokens_per_second, empty.complete) == (
+        None,
+        None,
+        False,
+    )
+
+
+@streaming
+async def model(prompt: str) -> AsyncIterator[Reply]:
+    yield Reply(meta={"model": "embedded"})
+    yield Reply((Text(0, "It is "),))
+    yield Reply((ToolCall(1, "c", "clock", "{}"),))
+    yield Reply((Text(0, "noon."),), usage=Usage(5, 4, reported=True), stop="end_turn")
+
+
+async def test_a_meter_times_a_reply_stream_as_it_is_read_and_says_how_it_goes() -> None:
+    stream = model.stream("time?")
+    meter = Meter(stream, message_id="reply-1")
+    seen: list[MessageChunk] = []
+    async for read in meter:
+        seen.append(read)
+        live = meter.metrics
+        assert live.chunks_received == sum(not c.done for c in seen)
+        assert live.complete == read.done
+    assert [c.delta for c in seen] == ["", "It is ", "", "noon.", ""]
+    assert [c.accumulated for c in seen] == ["", "It is ", "It is ", "It is noon.", "It is noon."]
+    assert {c.message_id for c in seen} == {"reply-1"}
+    assert [c.latency_ms for c in seen] == sorted(c.latency_ms for c in seen)
+    final = meter.metrics
+    assert final == StreamingMetrics.from_chunks(seen)
+    assert (final.tokens_generated, final.estimated, final.chunks_received) == (4, False, 4)
+    assert final.latency_first_token_ms == seen[1].latency_ms  # the first with content
+    assert (await stream).text == "It is noon."  # the stream is whole for its other readers
+
+
+async def test_a_meter_reads_text_streams_too_and_names_what_it_cannot_read() -> None:
+    meter = Meter(Tokens(["a ", "b"]).stream(""))
+    assert [c.accumulated async for c in meter] == ["a ", "a b", "a b"]
+    assert meter.metrics.estimated
+    async with _numbers.stream("") as numbers:
+        with pytest.raises(TypeError, match="Reply or str deltas, not list"):
+            await anext(Meter(numbers))
+
+
+@streaming
+async def _numbers(prompt: str) -> AsyncIterator[list[int]]:
+    yield [1]
