@@ -340,3 +340,28 @@ def test_a_conversation_is_an_immutable_value_that_appends_into_a_new_one() -> N
     assert hash(two) == hash(Conversation(two.messages, two.id, two.created_at))
     with pytest.raises(TypeError, match="holds Message values, not 'hi'"):
         one.append("hi")  # type: ignore[arg-type]
+
+
+async def test_a_message_promise_of_a_reply_stream_streams_its_text_and_resolves_to_it_all() -> (
+    None
+):
+    from agentcat import streaming
+
+    @streaming
+    async def model(prompt: str) -> AsyncIterator[Reply]:
+        yield Reply(meta={"model": "embedded"})
+        yield Reply((Text(0, "Let me "),))
+        yield Reply((ToolCall(1, "c1", "clock", "{}"),))
+        yield Reply((Text(0, "look."),), usage=Usage(2, 3, reported=True), stop="tool_use")
+
+    stream = model.stream("time?")
+    promise = MessagePromise(stream, metadata={"turn": 1})
+    assert [chunk.delta async for chunk in promise] == ["Let me ", "look.", ""]
+    message = await promise
+    assert message.content == "Let me look."
+    assert message.tool_calls == (ToolCallPart(1, "c1", "clock", "{}"),)
+    assert message.usage == Usage(2, 3, reported=True)
+    assert dict(message.metadata) == {"model": "embedded", "stop": "tool_use", "turn": 1}
+    assert (await stream).stop == "tool_use"  # the reply stream stays whole for its readers
+    sequence = MessageSequencePromise("hi", model.stream("again?"))
+    assert [m.tool_calls for m in await sequence] == [(), (ToolCallPart(1, "c1", "clock", "{}"),)]

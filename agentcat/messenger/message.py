@@ -76,13 +76,21 @@ class Message:
         return tuple(part for part in self.parts if type(part) is ToolResultPart)
 
     @classmethod
-    def of_reply(cls, reply: Reply, role: str = "assistant", **stamp: Any) -> Message:
+    def of_reply(
+        cls,
+        reply: Reply,
+        role: str = "assistant",
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        **stamp: Any,
+    ) -> Message:
         """The message of a whole reply: its text as the content, its parts, its usage (if the
-        provider reported any), and its stop reason and response metadata in ``metadata``.
-        ``stamp`` gives the other fields (``id``, ``timestamp``)."""
-        metadata = {**reply.meta, **({"stop": reply.stop} if reply.stop is not None else {})}
+        provider reported any), and in ``metadata`` its response metadata and stop reason,
+        then the ``metadata`` given. ``stamp`` gives the other fields (``id``, ``timestamp``)."""
+        stop = {} if reply.stop is None else {"stop": reply.stop}
+        merged = {**reply.meta, **stop, **(metadata or {})}
         usage = reply.usage if reply.usage.reported or reply.usage != Usage() else None
-        return cls(reply.text, role, metadata=metadata, parts=reply.parts(), usage=usage, **stamp)
+        return cls(reply.text, role, metadata=merged, parts=reply.parts(), usage=usage, **stamp)
 
     def to_json(self) -> str:
         """The message as JSON, which :meth:`from_json` reads back to an equal message.

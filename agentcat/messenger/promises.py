@@ -15,6 +15,7 @@ import anyio.abc
 from agentcat._promise import StreamedPromise
 from agentcat.chunks import ChunkStream
 from agentcat.messenger.message import Message
+from agentcat.messenger.reply import Reply
 from agentcat.monoids import STR
 
 __all__ = ["MessagePromise", "MessageSequencePromise"]
@@ -26,8 +27,10 @@ class MessagePromise(ChunkStream[str, Message]):
 
     The message's role, id, timestamp and metadata are fixed when the promise is made, so every
     consumer and every ``await`` sees the same message. ``tokens`` are the text deltas, or the
-    stream of a streaming agent whose output is text (read without consuming it: the stream
-    stays whole for its other readers).
+    stream of a streaming agent whose output is text or :class:`agentcat.Reply` (read without
+    consuming it: the stream stays whole for its other readers). Of a stream of replies, the
+    chunks are the text and the whole is the message of the whole reply, with its tool calls,
+    thinking and usage (:meth:`Message.of_reply`).
 
     A stream that runs tasks (a fan-out or a parallel product) makes a promise that does too:
     ``await`` it, or read it inside ``async with promise:``, whose scope hosts the stream's
@@ -40,14 +43,16 @@ class MessagePromise(ChunkStream[str, Message]):
 
     def __init__(
         self,
-        tokens: AsyncIterator[str] | ChunkStream[str, Any],
+        tokens: AsyncIterator[str] | ChunkStream[str, Any] | ChunkStream[Reply, Any],
         *,
         role: str = "assistant",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        hosted: ChunkStream[str, Any] | None = None
+        hosted: ChunkStream[Any, Any] | None = None
+        self._of: ChunkStream[Any, Any] | None = None  # the stream of the text, if a stream
         if isinstance(tokens, ChunkStream):
-            text: AsyncIterator[str] = _deltas(tokens)
+            self._of = tokens
+            text: AsyncIterator[str] = _texts(tokens)
             if tokens._unscoped is not None and not tokens._finished:
                 hosted = tokens
         else:
@@ -56,7 +61,7 @@ class MessagePromise(ChunkStream[str, Message]):
         super().__init__(text, STR, name=name)
         self._stamp = Message("", role, metadata=metadata or {})
         self._unhosted = hosted  # the stream of the text, if its tasks need this promise's scope
-        self._guest: ChunkStream[str, Any] | None = None  # it, once that scope hosts them
+        self._guest: ChunkStream[Any, Any] | None = None  # it, once that scope hosts them
         if hosted is not None:
             self._needs_scope(
                 "a MessagePromise of a stream that runs tasks (a fan-out or a parallel product) "
@@ -73,6 +78,11 @@ class MessagePromise(ChunkStream[str, Message]):
 
     async def _assemble(self) -> Message:
         stamp = self._stamp
+        whole = None if self._of is None else self._of.accumulated
+        if isinstance(whole, Reply):
+            return Message.of_reply(
+                whole, stamp.role, id=stamp.id, timestamp=stamp.timestamp, metadata=stamp.metadata
+            )
         return Message(self.accumulated, stamp.role, stamp.id, stamp.timestamp, stamp.metadata)
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:
@@ -88,9 +98,11 @@ class MessagePromise(ChunkStream[str, Message]):
                 await self._guest.aclose()
 
 
-async def _deltas(stream: ChunkStream[str, Any]) -> AsyncIterator[str]:
+async def _texts(stream: ChunkStream[Any, Any]) -> AsyncIterator[str]:
+    """The text deltas of a stream of text or of replies."""
     async for chunk in stream.replay():
-        yield chunk.delta
+        delta = chunk.delta
+        yield delta.text if isinstance(delta, Reply) else delta
 
 
 class MessageSequencePromise(StreamedPromise[MessagePromise, tuple[Message, ...]]):
