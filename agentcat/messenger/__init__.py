@@ -9,6 +9,8 @@
 - :class:`MessagePromise`, :class:`MessageSequencePromise`
   (:mod:`agentcat.messenger.promises`): a message whose text is still streaming, and an ordered
   stream of them;
+- :class:`ConversationStore` and :class:`SQLiteStore` (:mod:`agentcat.messenger.store`): where
+  conversations are kept, whole messages, a reply cut short marked as interrupted;
 - :class:`Reply` (:mod:`agentcat.messenger.reply`): a streamed assistant reply, text, thinking,
   tool calls, usage and stop reason, whose deltas :data:`REPLY` adds up.
 """
@@ -33,10 +35,12 @@ from agentcat.messenger.reply import (
     as_reply,
     text_of,
 )
+from agentcat.messenger.store import ConversationStore, Pending, SQLiteStore
 
 __all__ = [
     "REPLY",
     "Conversation",
+    "ConversationStore",
     "Fragment",
     "Message",
     "MessageChunk",
@@ -44,7 +48,9 @@ __all__ = [
     "MessageSequencePromise",
     "Meter",
     "Part",
+    "Pending",
     "Reply",
+    "SQLiteStore",
     "Text",
     "TextPart",
     "Thinking",

@@ -65,6 +65,12 @@ class Conversation:
         """The latest message, or ``None`` in a conversation that has none yet."""
         return self.messages[-1] if self.messages else None
 
+    def visible(self) -> tuple[Message, ...]:
+        """The messages to send to a model: all but those a later one supersedes (a retry of an
+        interrupted reply says ``metadata={"supersedes": its_id}``; the log keeps both)."""
+        superseded = {m.metadata["supersedes"] for m in self.messages if "supersedes" in m.metadata}
+        return tuple(m for m in self.messages if m.id not in superseded)
+
     def __len__(self) -> int:
         return len(self.messages)
 

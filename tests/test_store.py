@@ -1,0 +1,130 @@
+"""Conversations kept in SQLite (``agentcat.messenger.store``): exact reopening, replies kept as
+they stream, a process killed mid-reply, and concurrent writers."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import textwrap
+from pathlib import Path
+
+import anyio
+import pytest
+
+from agentcat import Conversation, Message, Reply, SQLiteStore, Text, ToolCall, Usage
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_conversation_reopens_exactly_as_it_was_written(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "chats.db")
+    conversation = Conversation(metadata={"topic": "weather"})
+    messages = [
+        Message("Weather in Oslo?", "user", metadata={"tags": ["a", {"b": 1}]}),
+        Message.of_reply(
+            Reply((Text(0, "Looking."), ToolCall(1, "c", "weather", "{}")), usage=Usage(3, 4))
+        ),
+    ]
+    for message in messages:
+        conversation = conversation.append(message)
+        await store.append(conversation, message)
+    reopened = await SQLiteStore(tmp_path / "chats.db").load(conversation.id)
+    assert reopened == conversation
+    assert await store.load("no such conversation") is None
+
+
+async def test_a_reply_is_kept_as_it_streams_and_replaced_when_whole(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "chats.db")
+    question = Message("Hi?", "user")
+    conversation = Conversation([question])
+    await store.append(conversation, question)
+    reply = Message("", "assistant")
+    pending = await store.begin(conversation, reply)
+    await pending.update(Message("Hel", reply.role, reply.id, reply.timestamp))
+    kept = await store.load(conversation.id)
+    assert kept is not None
+    assert [(m.content, m.metadata.get("interrupted")) for m in kept.messages] == [
+        ("Hi?", None),
+        ("Hel", True),
+    ]
+    whole = Message("Hello.", reply.role, reply.id, reply.timestamp)
+    await pending.finish(whole)
+    kept = await store.load(conversation.id)
+    assert kept is not None
+    assert kept.messages == (question, whole)
+
+
+def test_a_retry_supersedes_an_interrupted_reply_in_what_a_model_sees() -> None:
+    cut = Message("Hel", metadata={"interrupted": True})
+    retried = Message("Hello.", metadata={"supersedes": cut.id})
+    conversation = Conversation([Message("Hi?", "user"), cut, retried])
+    assert [m.content for m in conversation.visible()] == ["Hi?", "Hello."]
+    assert len(conversation) == 3  # the log keeps both
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import anyio
+    from agentcat import Conversation, Message, SQLiteStore
+
+    async def main(path):
+        store = SQLiteStore(path)
+        conversation = Conversation(id="killed")
+        for content, role in [("Tell me a story.", "user"), ("Once upon a time.", "assistant")]:
+            message = Message(content, role, id=content)
+            conversation = conversation.append(message)
+            await store.append(conversation, message)
+        reply = Message("", id="the reply cut short")
+        pending = await store.begin(conversation, reply)
+        await pending.update(Message("And then", reply.role, reply.id, reply.timestamp))
+        print("streaming", flush=True)
+        await anyio.sleep_forever()
+
+    anyio.run(main, sys.argv[1])
+    """
+)
+
+
+async def test_a_process_killed_mid_reply_leaves_its_history_intact_and_the_reply_marked(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chats.db"
+    async with await anyio.open_process([sys.executable, "-c", WRITER, str(path)]) as process:
+        assert process.stdout is not None
+        said = b""
+        while not said.endswith(b"\n"):  # it has kept two messages and begun a reply
+            said += await process.stdout.receive()
+        assert said == b"streaming\n"
+        process.send_signal(signal.SIGKILL)
+        assert await process.wait() == -signal.SIGKILL
+    kept = await SQLiteStore(path).load("killed")
+    assert kept is not None
+    assert [(m.id, m.content, m.metadata.get("interrupted")) for m in kept.messages] == [
+        ("Tell me a story.", "Tell me a story.", None),
+        ("Once upon a time.", "Once upon a time.", None),
+        ("the reply cut short", "And then", True),
+    ]
+
+
+async def test_concurrent_writers_of_different_conversations_keep_each_intact(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "chats.db")
+    conversations = [Conversation(id=f"chat {n}") for n in range(6)]
+
+    async def write(conversation: Conversation) -> None:
+        for index in range(15):
+            message = Message(f"{conversation.id}: {index}", "user")
+            conversation = conversation.append(message)
+            await store.append(conversation, message)
+
+    async with anyio.create_task_group() as group:
+        for conversation in conversations:
+            group.start_soon(write, conversation)
+    for conversation in conversations:
+        kept = await store.load(conversation.id)
+        assert kept is not None
+        assert [m.content for m in kept.messages] == [
+            f"{conversation.id}: {index}" for index in range(15)
+        ]
