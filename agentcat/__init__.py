@@ -56,6 +56,7 @@ from agentcat.messenger import (
     Usage,
     as_reply,
     text_of,
+    with_errors,
 )
 from agentcat.models import EmbeddedModel
 from agentcat.monoids import BYTES, DICT, LIST, STR, TUPLE, Monoid, monoid_for, monoid_of
@@ -125,6 +126,7 @@ __all__ = [
     "REPLY",
     "text_of",
     "as_reply",
+    "with_errors",
     # Errors (all in agentcat.errors).
     "AgentcatError",
     "CompositionError",

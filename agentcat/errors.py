@@ -74,6 +74,24 @@ class StreamingError(AgentcatError):
         self.partial = partial
         self.recoverable = recoverable
 
+    # The Messenger Protocol's names for the same facts.
+
+    @property
+    def error_type(self) -> str:
+        """The class name of the failure underneath (``__cause__``), or of this error."""
+        cause = self.__cause__
+        return type(cause if cause is not None else self).__name__
+
+    @property
+    def message(self) -> str:
+        """What went wrong, in words."""
+        return str(self)
+
+    @property
+    def partial_output(self) -> Any:
+        """:attr:`partial`: the value accumulated before the failure."""
+        return self.partial
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only fields: pickling must call the constructor with them by name.
         return (_streaming_error, (str(self), self.partial, self.recoverable), self.__dict__)

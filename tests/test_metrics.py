@@ -11,11 +11,13 @@ from agentcat import (
     MessageChunk,
     Meter,
     Reply,
+    StreamingError,
     StreamingMetrics,
     Text,
     ToolCall,
     Usage,
     streaming,
+    with_errors,
 )
 from tests.streams import Tokens
 
@@ -98,3 +100,21 @@ async def test_a_meter_reads_text_streams_too_and_names_what_it_cannot_read() ->
 @streaming
 async def _numbers(prompt: str) -> AsyncIterator[list[int]]:
     yield [1]
+
+
+async def test_with_errors_gives_a_failure_as_the_last_item_with_the_partial_output() -> None:
+    failure = ConnectionError("connection reset")
+    stream = Tokens(["Hel", "lo"], error=failure, fail_after=2).stream("")
+    items = [item async for item in with_errors(stream, "m1")]
+    assert [item.delta for item in items[:-1] if isinstance(item, MessageChunk)] == ["Hel", "lo"]
+    error = items[-1]
+    assert isinstance(error, StreamingError)
+    assert (error.error_type, error.partial_output, error.recoverable) == (
+        "ConnectionError",
+        "Hello",
+        False,
+    )
+    assert error.__cause__ is failure
+    assert "connection reset" in error.message
+    whole = [item async for item in with_errors(Tokens(["ok"]).stream(""))]
+    assert all(isinstance(item, MessageChunk) for item in whole)

@@ -17,7 +17,7 @@
 
 from agentcat.messenger.conversation import Conversation
 from agentcat.messenger.message import Message
-from agentcat.messenger.metrics import MessageChunk, Meter, StreamingMetrics
+from agentcat.messenger.metrics import MessageChunk, Meter, StreamingMetrics, with_errors
 from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
 from agentcat.messenger.reply import (
     REPLY,
@@ -62,4 +62,5 @@ __all__ = [
     "Usage",
     "as_reply",
     "text_of",
+    "with_errors",
 ]

@@ -19,9 +19,10 @@ from typing import Any
 from attrs import frozen
 
 from agentcat.chunks import Chunk, ChunkStream
+from agentcat.errors import StreamingError
 from agentcat.messenger.reply import Reply, Usage
 
-__all__ = ["MessageChunk", "Meter", "StreamingMetrics"]
+__all__ = ["MessageChunk", "Meter", "StreamingMetrics", "with_errors"]
 
 
 @frozen
@@ -159,3 +160,30 @@ class Meter(AsyncIterator[MessageChunk]):
         )
         self._tally.count(read)
         return read
+
+
+async def with_errors(
+    stream: ChunkStream[Any, Any], message_id: str | None = None
+) -> AsyncIterator[MessageChunk | StreamingError]:
+    """The stream's chunks as :class:`MessageChunk` values, and, if it fails, a
+    :class:`agentcat.StreamingError` as the last item instead of an exception: the form of the
+    Messenger Protocol, for a UI that shows an error where the text stopped. The error keeps
+    the partial output and has the failure as its ``__cause__`` (a ``StreamingError`` raised
+    by the stream is given as it is). Cancellation is not a failure: it is raised."""
+    meter = Meter(stream, message_id)
+    while True:
+        try:
+            chunk = await anext(meter)
+        except StopAsyncIteration:
+            return
+        except StreamingError as error:
+            yield error
+            return
+        except Exception as error:
+            failure = StreamingError(
+                f"the stream failed: {error}", partial=stream.accumulated, recoverable=False
+            )
+            failure.__cause__ = error
+            yield failure
+            return
+        yield chunk
