@@ -4,6 +4,7 @@ resolves to the message, and a sequence flattens any nesting of content."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anyio
 import pytest
@@ -365,3 +366,12 @@ async def test_a_message_promise_of_a_reply_stream_streams_its_text_and_resolves
     assert (await stream).stop == "tool_use"  # the reply stream stays whole for its readers
     sequence = MessageSequencePromise("hi", model.stream("again?"))
     assert [m.tool_calls for m in await sequence] == [(), (ToolCallPart(1, "c1", "clock", "{}"),)]
+
+
+def test_what_json_cannot_hold_exactly_is_refused_not_changed() -> None:
+    refused: list[dict[Any, Any]] = [{1: "a"}, {"f": {None: (1,)}}, {"x": float("nan")}, {"s": {1}}]
+    for metadata in refused:
+        with pytest.raises(TypeError, match="no exact JSON form"):
+            Message("x", metadata=metadata).to_json()
+    with pytest.raises(TypeError, match="metadata is a mapping"):
+        Message("x", metadata=[("a", 1)])  # type: ignore[arg-type]

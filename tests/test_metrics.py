@@ -13,6 +13,7 @@ from agentcat import (
     Reply,
     StreamingError,
     StreamingMetrics,
+    StreamScopeError,
     Text,
     ToolCall,
     Usage,
@@ -118,3 +119,29 @@ async def test_with_errors_gives_a_failure_as_the_last_item_with_the_partial_out
     assert "connection reset" in error.message
     whole = [item async for item in with_errors(Tokens(["ok"]).stream(""))]
     assert all(isinstance(item, MessageChunk) for item in whole)
+
+
+def test_while_it_runs_a_count_sent_at_the_start_does_not_hide_the_chunks_since() -> None:
+    start = chunk(10.0, reply=Reply(usage=Usage(input_tokens=9, output_tokens=1, reported=True)))
+    texts = [chunk(20.0 + n, "w", reply=Reply((Text(0, "w"),))) for n in range(5)]
+    running = StreamingMetrics.from_chunks([start, *texts])
+    assert (running.tokens_generated, running.estimated) == (5, True)
+    end = chunk(40.0, reply=Reply(usage=Usage(output_tokens=6, reported=True)))
+    done = StreamingMetrics.from_chunks([start, *texts, end, chunk(40.0, done=True)])
+    assert (done.tokens_generated, done.estimated) == (7, False)
+
+
+async def test_with_errors_shows_failures_and_raises_mistakes() -> None:
+    @streaming
+    async def refused(prompt: str):  # type: ignore[no-untyped-def]  # its type never told
+        if prompt == "":
+            raise ConnectionError("refused")
+        yield prompt
+
+    (error,) = [item async for item in with_errors(refused.stream(""))]
+    assert isinstance(error, StreamingError)
+    assert (error.error_type, error.partial_output) == ("ConnectionError", None)
+
+    both = Tokens(["a"]) & Tokens(["b"])
+    with pytest.raises(StreamScopeError):  # a bug to fix, not a failure to show
+        [item async for item in with_errors(both.stream(""))]

@@ -102,8 +102,10 @@ def test_only_the_empty_reply_says_nothing() -> None:
 def test_bad_parts_are_named() -> None:
     with pytest.raises(TypeError, match="Text, Thinking and ToolCall fragments, not 'hi'"):
         Reply(("hi",))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(TypeError, match="key is an int of 0 or more, not -1"):
         Text(-1, "x")
+    with pytest.raises(TypeError, match="not True"):
+        Text(True, "x")
     with pytest.raises(TypeError, match="a token count is an int"):
         Usage(input_tokens="3")  # type: ignore[arg-type]
 

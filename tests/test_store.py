@@ -128,3 +128,31 @@ async def test_concurrent_writers_of_different_conversations_keep_each_intact(
         assert [m.content for m in kept.messages] == [
             f"{conversation.id}: {index}" for index in range(15)
         ]
+
+
+async def test_the_store_keeps_a_message_once_and_the_conversation_as_it_now_is(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "chats.db")
+    message = Message("hi", "user")
+    conversation = Conversation([message], metadata={"title": "a"})
+    await store.append(conversation, message)
+    renamed = Conversation(
+        conversation.messages, conversation.id, conversation.created_at, {"title": "b"}
+    )
+    await store.append(renamed, message)  # again, as a retry after a cancellation would
+    kept = await store.load(conversation.id)
+    assert kept == renamed
+
+
+async def test_a_pending_reply_is_finished_once_and_only_by_itself(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "chats.db")
+    reply = Message("")
+    pending = await store.begin(Conversation(), reply)
+    with pytest.raises(ValueError, match="cannot be replaced by message"):
+        await pending.finish(Message("another"))
+    await pending.finish(Message("done", reply.role, reply.id, reply.timestamp))
+    with pytest.raises(RuntimeError, match="was finished already"):
+        await pending.update(Message("late", reply.role, reply.id, reply.timestamp))
+    with pytest.raises(ValueError, match="needs a database file"):
+        SQLiteStore(":memory:")

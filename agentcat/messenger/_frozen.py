@@ -48,7 +48,13 @@ def _frozen(value: Any) -> Any:
 
 
 def frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``value`` copied into a hashable read-only mapping, its values frozen all the way down."""
+    """``value`` copied into a hashable read-only mapping, its values frozen all the way down.
+
+    Raises:
+        TypeError: ``value`` is not a mapping.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"metadata is a mapping, not {value!r}")
     frozen_value: Mapping[str, Any] = _frozen(value)
     return frozen_value
 

@@ -16,7 +16,7 @@ from typing import Any
 from attrs import evolve, field, frozen
 
 from agentcat.messenger._frozen import frozen_mapping
-from agentcat.messenger.message import Message, json_default, message_data, message_from_data
+from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
 
 __all__ = ["Conversation"]
 
@@ -78,8 +78,8 @@ class Conversation:
         """The conversation as JSON, which :meth:`from_json` reads back to an equal one.
 
         Raises:
-            TypeError: a metadata value (of the conversation or a message) has no exact JSON
-                form.
+            TypeError: a metadata value or key (of the conversation or a message) has no exact
+                JSON form.
         """
         data = {
             "id": self.id,
@@ -87,7 +87,7 @@ class Conversation:
             "metadata": self.metadata,
             "messages": [message_data(message) for message in self.messages],
         }
-        return json.dumps(data, ensure_ascii=False, default=json_default)
+        return exact_json(data)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Conversation:

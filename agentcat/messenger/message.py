@@ -40,8 +40,17 @@ def _parts(parts: Iterable[Part]) -> tuple[Part, ...]:
 
 @frozen
 class Message:
-    """An immutable chat message: its text, who says it, and when. Hashable, and immutable all
-    the way down: the metadata is copied and frozen (mappings read-only, lists as tuples)."""
+    """An immutable chat message: its text, who says it, and when, and its parts and usage for
+    a model's reply. Immutable all the way down: the metadata is copied and frozen (mappings
+    read-only, lists as tuples), so a message is hashable when its metadata values are.
+
+    ``parts`` are the provider's parts, one per part of the reply, in the order each began;
+    ``content`` is the text as it streamed (the two differ only when text parts interleave).
+
+    Raises:
+        TypeError: ``metadata`` is not a mapping, a part is not a part, ``usage`` not a
+            :class:`Usage`.
+    """
 
     content: str
     """The text of the message."""
@@ -89,16 +98,17 @@ class Message:
         then the ``metadata`` given. ``stamp`` gives the other fields (``id``, ``timestamp``)."""
         stop = {} if reply.stop is None else {"stop": reply.stop}
         merged = {**reply.meta, **stop, **(metadata or {})}
-        usage = reply.usage if reply.usage.reported or reply.usage != Usage() else None
+        usage = None if reply.usage == Usage() else reply.usage
         return cls(reply.text, role, metadata=merged, parts=reply.parts(), usage=usage, **stamp)
 
     def to_json(self) -> str:
         """The message as JSON, which :meth:`from_json` reads back to an equal message.
 
         Raises:
-            TypeError: a metadata value has no exact JSON form (a set, an object).
+            TypeError: a metadata value or key has no exact JSON form (a set, an object, an
+                int key, a NaN).
         """
-        return json.dumps(message_data(self), ensure_ascii=False, default=json_default)
+        return exact_json(message_data(self))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Message:
@@ -110,8 +120,32 @@ class Message:
         return message_from_data(json.loads(text))
 
 
-def json_default(value: object) -> Any:
-    """For ``json.dumps``: a frozen mapping as its dict; any other value has no exact form."""
+def exact_json(data: Any) -> str:
+    """``data`` as JSON that reads back to equal values.
+
+    Raises:
+        TypeError: a value has no exact JSON form: a set or another object, a mapping key that
+            is not a string (JSON would make it one), a float that is not finite.
+    """
+    _check_keys(data)
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, default=_as_json)
+    except ValueError as error:  # a NaN or an infinity
+        raise TypeError(f"a value has no exact JSON form: {error}") from None
+
+
+def _check_keys(value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"the key {key!r} has no exact JSON form (JSON keys are strings)")
+            _check_keys(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_keys(item)
+
+
+def _as_json(value: object) -> Any:
     found = thawed(value)
     if found is value:
         raise TypeError(f"{value!r} ({type(value).__qualname__}) has no exact JSON form")
@@ -151,7 +185,10 @@ def message_from_data(data: Any) -> Message:
         ValueError: ``data`` is not the values of a message.
     """
     try:
-        parts = tuple(_BY_KIND[part.pop("type")](**part) for part in data["parts"])
+        parts = tuple(
+            _BY_KIND[part["type"]](**{k: v for k, v in part.items() if k != "type"})
+            for part in data["parts"]
+        )
         usage = None if data["usage"] is None else Usage(**data["usage"])
         return Message(
             data["content"],

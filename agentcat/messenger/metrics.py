@@ -18,8 +18,9 @@ from typing import Any
 
 from attrs import frozen
 
+from agentcat._runtime import is_mistake
 from agentcat.chunks import Chunk, ChunkStream
-from agentcat.errors import StreamingError
+from agentcat.errors import MonoidError, StreamingError
 from agentcat.messenger.reply import Reply, Usage
 
 __all__ = ["MessageChunk", "Meter", "StreamingMetrics", "with_errors"]
@@ -52,7 +53,7 @@ class MessageChunk:
 @frozen
 class StreamingMetrics:
     """How a stream went. Times in milliseconds from the start of reading; ``None`` where
-    there is nothing to measure yet (no content chunk, a stream not ended)."""
+    there is nothing to measure (no content chunk yet, no chunk at all)."""
 
     latency_first_token_ms: float | None
     """Time to the first chunk with content."""
@@ -61,7 +62,8 @@ class StreamingMetrics:
     tokens_generated: int
     """Output tokens: the provider's figure, or the count of content chunks if ``estimated``."""
     chunks_received: int
-    """Chunks that came before the end (the terminal chunk is not one)."""
+    """Chunks that came before the terminal one (which marks the end and brings nothing of
+    its own, except in a stream of one chunk: then this is 0)."""
     tokens_per_second: float | None
     """``tokens_generated`` over the time from the first token to the end: the generation
     rate, without the time the request waited before it."""
@@ -74,10 +76,10 @@ class StreamingMetrics:
     @classmethod
     def from_chunks(cls, chunks: Iterable[MessageChunk]) -> StreamingMetrics:
         """The metrics of a stream from its chunks, in order (all of them, or those so far)."""
-        meter = _Tally()
+        tally = _Tally()
         for chunk in chunks:
-            meter.count(chunk)
-        return meter.metrics(None)
+            tally.count(chunk)
+        return tally.metrics(None)
 
 
 class _Tally:
@@ -107,7 +109,11 @@ class _Tally:
 
     def metrics(self, now_ms: float | None) -> StreamingMetrics:
         total = self.last if self.complete or now_ms is None else now_ms
-        reported = self.usage.reported
+        # The provider's count is the truth once the stream has ended; while it runs, it may be
+        # a figure sent at the start (one token, say), behind the chunks already here.
+        reported = self.usage.reported and (
+            self.complete or self.usage.output_tokens >= self.content
+        )
         tokens = self.usage.output_tokens if reported else self.content
         rate = None
         if self.first is not None and total is not None and total > self.first and tokens:
@@ -125,6 +131,7 @@ class Meter(AsyncIterator[MessageChunk]):
 
     Raises (when read):
         TypeError: a delta is neither a :class:`Reply` nor a ``str``.
+        StreamScopeError: the stream runs tasks and is read outside ``async with stream:``.
     """
 
     def __init__(self, stream: ChunkStream[Any, Any], message_id: str | None = None) -> None:
@@ -146,6 +153,8 @@ class Meter(AsyncIterator[MessageChunk]):
         chunk: Chunk[Any] = await anext(self._chunks)
         latency = (time.perf_counter() - self._start) * 1000
         delta = chunk.delta
+        if delta is None and chunk.done:  # the end of a stream whose type was never told
+            delta = ""
         if isinstance(delta, Reply):
             reply, text = delta, delta.text
         elif isinstance(delta, str):
@@ -169,7 +178,13 @@ async def with_errors(
     :class:`agentcat.StreamingError` as the last item instead of an exception: the form of the
     Messenger Protocol, for a UI that shows an error where the text stopped. The error keeps
     the partial output and has the failure as its ``__cause__`` (a ``StreamingError`` raised
-    by the stream is given as it is). Cancellation is not a failure: it is raised."""
+    by the stream is given as it is). Cancellation is not a failure: it is raised, and so are
+    agentcat's own mistakes, which are bugs to fix rather than failures to show.
+
+    Raises:
+        StreamScopeError: the stream runs tasks and is read outside ``async with stream:``.
+        MonoidError, TypeError: a delta of the wrong type, or neither text nor a reply.
+    """
     meter = Meter(stream, message_id)
     while True:
         try:
@@ -180,8 +195,14 @@ async def with_errors(
             yield error
             return
         except Exception as error:
+            if is_mistake(error, ()) or isinstance(error, TypeError):
+                raise  # agentcat's mistake, or the meter's: a bug to see, not a failure to show
+            try:
+                partial = stream.accumulated
+            except MonoidError:  # it failed before a delta told its type: nothing to show
+                partial = None
             failure = StreamingError(
-                f"the stream failed: {error}", partial=stream.accumulated, recoverable=False
+                f"the stream failed: {error}", partial=partial, recoverable=False
             )
             failure.__cause__ = error
             yield failure

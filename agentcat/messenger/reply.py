@@ -43,8 +43,13 @@ __all__ = [
 ]
 
 
+def _check_key(instance: object, attribute: Any, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"a part's key is an int of 0 or more, not {value!r}")
+
+
 def _key() -> Any:
-    return field(validator=[validators.instance_of(int), validators.ge(0)])
+    return field(validator=_check_key)
 
 
 @frozen
@@ -53,7 +58,7 @@ class Text:
     stream gives each part of one reply).
 
     Raises:
-        TypeError, ValueError: ``key`` is not an int, or is negative.
+        TypeError: ``key`` is not an int of 0 or more.
     """
 
     key: int = _key()
@@ -66,7 +71,7 @@ class Thinking:
     proof of it (appended as it streams), which a faithful replay must send back.
 
     Raises:
-        TypeError, ValueError: ``key`` is not an int, or is negative.
+        TypeError: ``key`` is not an int of 0 or more.
     """
 
     key: int = _key()
@@ -81,7 +86,7 @@ class ToolCall:
     pieces).
 
     Raises:
-        TypeError, ValueError: ``key`` is not an int, or is negative.
+        TypeError: ``key`` is not an int of 0 or more.
     """
 
     key: int = _key()
@@ -271,7 +276,9 @@ class Reply:
         return tuple(part for part in self.parts() if type(part) is ToolCallPart)
 
     def parts(self) -> tuple[TextPart | ThinkingPart | ToolCallPart, ...]:
-        """The parts, each from its fragments, in the order they first appeared."""
+        """The provider's parts, one per kind and key, each from all its fragments, in the
+        order each began (what a replay to the provider sends back). Text parts that
+        interleaved give their text part by part here, and as it streamed in :attr:`text`."""
         grouped: dict[tuple[type, int], list[Fragment]] = {}
         for fragment in self.fragments:
             grouped.setdefault((type(fragment), fragment.key), []).append(fragment)

@@ -12,6 +12,7 @@ message that says what it supersedes (``metadata={"supersedes": id}``), and
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sqlite3
@@ -24,7 +25,7 @@ import anyio.to_thread
 from attrs import evolve
 
 from agentcat.messenger.conversation import Conversation
-from agentcat.messenger.message import Message, json_default, message_data, message_from_data
+from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
 
 __all__ = ["ConversationStore", "Pending", "SQLiteStore"]
 
@@ -47,6 +48,18 @@ class ConversationStore(Protocol):
         ...
 
 
+class Pending(Protocol):
+    """A reply being kept while it streams (what :meth:`ConversationStore.begin` gives)."""
+
+    async def update(self, partial: Message) -> None:
+        """Keep ``partial``, the reply so far, still marked interrupted."""
+        ...
+
+    async def finish(self, message: Message) -> None:
+        """Keep ``message``, the whole reply, in the place of the one that was streaming."""
+        ...
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
@@ -58,7 +71,8 @@ CREATE TABLE IF NOT EXISTS messages (
     conversation_id TEXT NOT NULL REFERENCES conversations (id),
     message_id TEXT NOT NULL,
     complete INTEGER NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    UNIQUE (conversation_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS messages_of ON messages (conversation_id, seq);
 """
@@ -73,22 +87,24 @@ class SQLiteStore:
     written.
 
     Raises:
+        ValueError: ``path`` is not a file (``":memory:"``: each operation has a connection of
+            its own, so a database in memory would be a new one each time).
         sqlite3.Error: the file cannot be opened as a database.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
+        with contextlib.closing(self._connect()) as connection:
+            (mode,) = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+            if mode != "wal":
+                raise ValueError(f"{self!r} needs a database file, not {str(path)!r}")
             connection.executescript(_SCHEMA)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30)
-        connection.execute("PRAGMA busy_timeout=30000")
-        return connection
+        return sqlite3.connect(self.path, timeout=30)  # how long to wait for another writer
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def in_thread() -> T:
@@ -103,14 +119,20 @@ class SQLiteStore:
 
     async def load(self, conversation_id: str) -> Conversation | None:
         """The conversation of that id as it was written, a reply that was still streaming
-        marked ``interrupted``; ``None`` if there is none."""
+        marked ``interrupted``; ``None`` if there is none.
+
+        Raises:
+            ValueError: a stored message is not readable (the file was changed by hand).
+        """
         return await self._run(functools.partial(_load, conversation_id=conversation_id))
 
     async def append(self, conversation: Conversation, message: Message) -> None:
-        """Keep ``message`` after the messages kept of ``conversation``.
+        """Keep ``message`` after the messages kept of ``conversation`` (and the
+        conversation's metadata as it now is). Keeping a message already kept (a retry after a
+        cancellation, say) keeps it once.
 
         Raises:
-            TypeError: ``message`` has metadata with no exact JSON form.
+            TypeError: ``message`` or the conversation has metadata with no exact JSON form.
         """
         body = _body(message)
         await self._run(functools.partial(_insert, conversation, message.id, body, True))
@@ -121,37 +143,57 @@ class SQLiteStore:
         the text so far.
 
         Raises:
-            TypeError: ``message`` has metadata with no exact JSON form.
+            TypeError: ``message`` or the conversation has metadata with no exact JSON form.
         """
         body = _body(_interrupted(message))
-        seq = await self._run(functools.partial(_insert, conversation, message.id, body, False))
-        return Pending(self, seq)
+        await self._run(functools.partial(_insert, conversation, message.id, body, False))
+        return _SQLitePending(self, conversation.id, message.id)
 
-    async def _replace(self, seq: int, message: Message, complete: bool) -> None:
+    async def _replace(
+        self, conversation_id: str, message_id: str, message: Message, complete: bool
+    ) -> None:
+        if message.id != message_id:
+            raise ValueError(
+                f"the reply kept as {message_id!r} cannot be replaced by message {message.id!r}"
+            )
         body = _body(message if complete else _interrupted(message))
 
-        def replace(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "UPDATE messages SET body = ?, complete = ? WHERE seq = ? AND complete = 0",
-                (body, int(complete), seq),
-            )
+        def replace(connection: sqlite3.Connection) -> int:
+            return connection.execute(
+                "UPDATE messages SET body = ?, complete = ? "
+                "WHERE conversation_id = ? AND message_id = ? AND complete = 0",
+                (body, int(complete), conversation_id, message_id),
+            ).rowcount
 
-        await self._run(replace)
+        if not await self._run(replace):
+            raise RuntimeError(f"the reply {message_id!r} was finished already")
 
 
-class Pending:
-    """A reply being kept while it streams (see :meth:`SQLiteStore.begin`)."""
+class _SQLitePending:
+    """A reply kept in an :class:`SQLiteStore` while it streams."""
 
-    def __init__(self, store: SQLiteStore, seq: int) -> None:
-        self._store, self._seq = store, seq
+    def __init__(self, store: SQLiteStore, conversation_id: str, message_id: str) -> None:
+        self._store, self._conversation_id, self._message_id = store, conversation_id, message_id
 
     async def update(self, partial: Message) -> None:
-        """Keep ``partial``, the reply so far, still marked interrupted."""
-        await self._store._replace(self._seq, partial, complete=False)
+        """Keep ``partial``, the reply so far, still marked interrupted.
+
+        Raises:
+            ValueError: ``partial`` is not the reply begun (another id).
+            RuntimeError: the reply was finished already.
+            TypeError: ``partial`` has metadata with no exact JSON form.
+        """
+        await self._store._replace(self._conversation_id, self._message_id, partial, False)
 
     async def finish(self, message: Message) -> None:
-        """Keep ``message``, the whole reply, in the place of the one that was streaming."""
-        await self._store._replace(self._seq, message, complete=True)
+        """Keep ``message``, the whole reply, in the place of the one that was streaming.
+
+        Raises:
+            ValueError: ``message`` is not the reply begun (another id).
+            RuntimeError: the reply was finished already.
+            TypeError: ``message`` has metadata with no exact JSON form.
+        """
+        await self._store._replace(self._conversation_id, self._message_id, message, True)
 
 
 def _interrupted(message: Message) -> Message:
@@ -159,7 +201,7 @@ def _interrupted(message: Message) -> Message:
 
 
 def _body(message: Message) -> str:
-    return json.dumps(message_data(message), ensure_ascii=False, default=json_default)
+    return exact_json(message_data(message))
 
 
 def _insert(
@@ -168,18 +210,18 @@ def _insert(
     body: str,
     complete: bool,
     connection: sqlite3.Connection,
-) -> int:
-    header = json.dumps(dict(conversation.metadata), ensure_ascii=False, default=json_default)
+) -> None:
+    header = exact_json(conversation.metadata)
     connection.execute(
-        "INSERT OR IGNORE INTO conversations (id, created_at, metadata) VALUES (?, ?, ?)",
+        "INSERT INTO conversations (id, created_at, metadata) VALUES (?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET metadata = excluded.metadata",
         (conversation.id, conversation.created_at.isoformat(), header),
     )
-    cursor = connection.execute(
-        "INSERT INTO messages (conversation_id, message_id, complete, body) VALUES (?, ?, ?, ?)",
+    connection.execute(
+        "INSERT INTO messages (conversation_id, message_id, complete, body) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (conversation_id, message_id) DO NOTHING",
         (conversation.id, message_id, int(complete), body),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 def _load(connection: sqlite3.Connection, conversation_id: str) -> Conversation | None:
