@@ -11,6 +11,9 @@
   stream of them;
 - :class:`ConversationStore` and :class:`SQLiteStore` (:mod:`agentcat.messenger.store`): where
   conversations are kept, whole messages, a reply cut short marked as interrupted;
+- :class:`MessengerAgent` (:mod:`agentcat.messenger.session`): a chat session over a
+  messenger, ``StreamingAgent[Conversation, Reply]``; :func:`text_messenger` makes one of a
+  model of text;
 - :class:`Reply` (:mod:`agentcat.messenger.reply`): a streamed assistant reply, text, thinking,
   tool calls, usage and stop reason, whose deltas :data:`REPLY` adds up.
 """
@@ -35,6 +38,7 @@ from agentcat.messenger.reply import (
     as_reply,
     text_of,
 )
+from agentcat.messenger.session import MessengerAgent, text_messenger
 from agentcat.messenger.store import ConversationStore, Pending, SQLiteStore
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "MessageChunk",
     "MessagePromise",
     "MessageSequencePromise",
+    "MessengerAgent",
     "Meter",
     "Part",
     "Pending",
@@ -61,6 +66,7 @@ __all__ = [
     "StreamingMetrics",
     "Usage",
     "as_reply",
+    "text_messenger",
     "text_of",
     "with_errors",
 ]

@@ -76,6 +76,13 @@ class MessagePromise(ChunkStream[str, Message]):
         promise._whole = (message,)
         return promise
 
+    @property
+    def draft(self) -> Message:
+        """The message as it stands: the text so far, with the promise's role, id, timestamp
+        and metadata (what a view shows, or a store keeps, of a reply still streaming)."""
+        stamp = self._stamp
+        return Message(self.accumulated, stamp.role, stamp.id, stamp.timestamp, stamp.metadata)
+
     async def _assemble(self) -> Message:
         stamp = self._stamp
         whole = None if self._of is None else self._of.accumulated
