@@ -23,7 +23,7 @@ from agentcat.messenger.store import ConversationStore
 from agentcat.streaming import StreamingAgent
 from agentcat.transducers import map_deltas
 
-__all__ = ["MessengerAgent", "text_messenger"]
+__all__ = ["MessengerAgent", "conversation_prompt", "text_messenger"]
 
 
 def conversation_prompt(conversation: Conversation) -> str:
