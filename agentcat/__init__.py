@@ -58,6 +58,7 @@ from agentcat.messenger import (
     as_reply,
     text_messenger,
     text_of,
+    tool,
     with_errors,
 )
 from agentcat.models import EmbeddedModel
@@ -114,6 +115,7 @@ __all__ = [
     "MessageSequencePromise",
     "MessengerAgent",
     "text_messenger",
+    "tool",
     "Conversation",
     "ConversationStore",
     "SQLiteStore",

@@ -14,6 +14,8 @@
 - :class:`MessengerAgent` (:mod:`agentcat.messenger.session`): a chat session over a
   messenger, ``StreamingAgent[Conversation, Reply]``; :func:`text_messenger` makes one of a
   model of text;
+- :func:`tool` (:mod:`agentcat.messenger.tools`): an agent as a tool a model can call, its JSON
+  schema from its input annotation;
 - :class:`Reply` (:mod:`agentcat.messenger.reply`): a streamed assistant reply, text, thinking,
   tool calls, usage and stop reason, whose deltas :data:`REPLY` adds up.
 """
@@ -40,6 +42,7 @@ from agentcat.messenger.reply import (
 )
 from agentcat.messenger.session import MessengerAgent, text_messenger
 from agentcat.messenger.store import ConversationStore, Pending, SQLiteStore
+from agentcat.messenger.tools import Tool, json_schema, tool
 
 __all__ = [
     "REPLY",
@@ -60,13 +63,16 @@ __all__ = [
     "TextPart",
     "Thinking",
     "ThinkingPart",
+    "Tool",
     "ToolCall",
     "ToolCallPart",
     "ToolResultPart",
     "StreamingMetrics",
     "Usage",
     "as_reply",
+    "json_schema",
     "text_messenger",
     "text_of",
+    "tool",
     "with_errors",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
-__all__ = ["frozen_mapping", "thawed"]
+__all__ = ["frozen_mapping", "plain", "thawed"]
 
 
 class _FrozenMapping(Mapping[str, Any]):
@@ -62,3 +62,13 @@ def frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
 def thawed(value: Any) -> Any:
     """A frozen mapping as the plain dict it holds (for JSON); anything else as it is."""
     return dict(value._items) if isinstance(value, _FrozenMapping) else value
+
+
+def plain(value: Any) -> Any:
+    """A frozen value as plain JSON values all the way down: mappings as dicts, tuples as
+    lists (what an SDK expects of a JSON schema)."""
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [plain(item) for item in value]
+    return value
