@@ -221,10 +221,7 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         ``None`` while no delta has told)."""
         if self._accumulation is not None:
             return self._accumulation.monoid
-        monoid = self._monoid
-        if self._one_chunk and (monoid is None or monoid is INFERRED):
-            return monoid_for(type(self._items[0])) or monoid  # as `_accumulate` would find
-        return monoid
+        return self._found_from(self._items[0]) if self._one_chunk else self._monoid
 
     def _kept(self, delta: T) -> T:
         kind = self._kind
@@ -250,13 +247,19 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         :class:`MonoidError` naming the stage."""
         accumulation = self._accumulation
         if accumulation is None:
-            monoid = self._monoid
-            if monoid is None or monoid is INFERRED:
-                monoid = monoid_for(type(first)) or monoid or monoid_of(first)
-                self._kind = monoid.kind
+            monoid = self._found_from(first) or monoid_of(first)
+            self._kind = monoid.kind
             accumulation = _Accumulation(self._items, monoid)
             self._accumulation = accumulation
         return accumulation
+
+    def _found_from(self, first: T) -> Monoid[T] | None:
+        """The monoid given, unless it says only that the type is known at run time: then the
+        monoid of the first delta's type, if it has one."""
+        monoid = self._monoid
+        if monoid is None or monoid is INFERRED:
+            return monoid_for(type(first)) or monoid
+        return monoid
 
     def _tail_count(self) -> int:
         return 0 if self._one_chunk else 1

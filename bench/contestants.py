@@ -125,29 +125,34 @@ async def shout_each(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
         yield shout(delta)
 
 
+def agentcat_runner(pipeline: StreamingAgent[int, str]) -> Runner:
+    """A request to an agentcat pipeline: the stream of ``count`` tokens, each touched."""
+
+    async def run(count: int) -> Sample:
+        first, seen, chars, head = 0.0, 0, 0, ""
+        start = perf_counter()
+        async with pipeline.stream(count) as stream:
+            async for chunk in stream:
+                delta = chunk.delta
+                chars += len(delta)
+                if not seen:
+                    first, head = perf_counter(), delta
+                seen += 1
+        end = perf_counter()
+        # A last chunk that only says `done` (its delta is empty) is not a token.
+        if seen and chunk.done and not chunk.delta:
+            seen -= 1
+        return Sample(first - start, end - start, seen, head, chars)
+
+    return run
+
+
 def _agentcat(stage: StreamingAgent[str, str]) -> Callable[[int], Runner]:
     def build(stages: int) -> Runner:
         pipeline: StreamingAgent[int, str] = produce
         for _ in range(stages):
             pipeline = pipeline >> stage
-
-        async def run(count: int) -> Sample:
-            first, seen, chars, head = 0.0, 0, 0, ""
-            start = perf_counter()
-            async with pipeline.stream(count) as stream:
-                async for chunk in stream:
-                    delta = chunk.delta
-                    chars += len(delta)
-                    if not seen:
-                        first, head = perf_counter(), delta
-                    seen += 1
-            end = perf_counter()
-            # A last chunk that only says `done` (its delta is empty) is not a token.
-            if seen and chunk.done and not chunk.delta:
-                seen -= 1
-            return Sample(first - start, end - start, seen, head, chars)
-
-        return run
+        return agentcat_runner(pipeline)
 
     return build
 

@@ -23,7 +23,7 @@ from functools import partial
 from time import perf_counter
 
 from agentcat import StreamingAgent, filter_deltas, forward, map_deltas, transducer
-from bench.contestants import Backend, Runner, Sample, produce, shout_each
+from bench.contestants import Backend, Runner, Sample, agentcat_runner, produce, shout_each
 from bench.measure import OutputError, Plan, in_turns
 from bench.workload import WORDS, expected_chars, keep, same, shout, tokens
 
@@ -98,24 +98,7 @@ def _chained(branches: Sequence[StreamingAgent[str, str]]) -> Callable[[], Runne
         pipeline: StreamingAgent[int, str] = produce
         for branch in branches:
             pipeline = pipeline >> branch
-
-        async def run(count: int) -> Sample:
-            first, seen, chars, head = 0.0, 0, 0, ""
-            start = perf_counter()
-            async with pipeline.stream(count) as stream:
-                async for chunk in stream:
-                    delta = chunk.delta
-                    chars += len(delta)
-                    if not seen:
-                        first, head = perf_counter(), delta
-                    seen += 1
-            end = perf_counter()
-            # A last chunk that only says `done` (its delta is empty) is not a token.
-            if seen and chunk.done and not chunk.delta:
-                seen -= 1
-            return Sample(first - start, end - start, seen, head, chars)
-
-        return run
+        return agentcat_runner(pipeline)
 
     return build
 
