@@ -48,21 +48,18 @@ class MessagePromise(ChunkStream[str, Message]):
         role: str = "assistant",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        hosted: ChunkStream[Any, Any] | None = None
         self._of: ChunkStream[Any, Any] | None = None  # the stream of the text, if a stream
         if isinstance(tokens, ChunkStream):
             self._of = tokens
             text: AsyncIterator[str] = _texts(tokens)
-            if tokens._unscoped is not None and not tokens._finished:
-                hosted = tokens
         else:
             text = tokens
         name = tokens._name if isinstance(tokens, ChunkStream) else role  # errors name the stage
         super().__init__(text, STR, name=name)
         self._stamp = Message("", role, metadata=metadata or {})
-        self._unhosted = hosted  # the stream of the text, if its tasks need this promise's scope
-        self._guest: ChunkStream[Any, Any] | None = None  # it, once that scope hosts them
-        if hosted is not None:
+        self._guest: ChunkStream[Any, Any] | None = None  # the stream, once our scope hosts it
+        of = self._of
+        if of is not None and of._unscoped is not None and not of._finished:
             self._needs_scope(
                 "a MessagePromise of a stream that runs tasks (a fan-out or a parallel product) "
                 "needs a scope that owns them: read it inside `async with promise:`, or `await "
@@ -90,10 +87,10 @@ class MessagePromise(ChunkStream[str, Message]):
             return Message.of_reply(
                 whole, stamp.role, id=stamp.id, timestamp=stamp.timestamp, metadata=stamp.metadata
             )
-        return Message(self.accumulated, stamp.role, stamp.id, stamp.timestamp, stamp.metadata)
+        return self.draft
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:
-        stream = self._unhosted
+        stream = self._of
         if stream is not None and stream._host(group):  # (unless a scope of its own has)
             self._guest = stream
 
