@@ -68,8 +68,9 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
     __slots__ = ()
 
     @abstractmethod
-    async def invoke(self, value: In, /) -> Out:
-        """Turn ``value`` into this agent's output."""
+    def invoke(self, value: In, /) -> Awaitable[Out]:
+        """Turn ``value`` into this agent's output (``await agent.invoke(value)``). Define it
+        with ``async def``."""
 
     @property
     def name(self) -> str:

@@ -1,9 +1,10 @@
 """Chunks and the one stream of them: `Chunk[T]` and `ChunkStream[T]`, what a streaming agent
-returns and a message's tokens are."""
+returns and a message's tokens are, and `Invocation[T]`, the call that gives one."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Generator, Iterable
+from types import TracebackType
 from typing import Any, Generic, Self, final
 
 import anyio
@@ -16,7 +17,7 @@ from agentcat._runtime import Ending, Run, deltas, is_mistake
 from agentcat.errors import MonoidError
 from agentcat.monoids import INFERRED, Monoid, monoid_for, monoid_of
 
-__all__ = ["Chunk", "ChunkStream", "ResultStream"]
+__all__ = ["Chunk", "ChunkStream", "Invocation", "ResultStream"]
 
 T = TypeVar("T")
 W = TypeVar("W", default=T)
@@ -341,3 +342,44 @@ class ResultStream(ChunkStream[T, Result[T, E]]):
         if self._caught is not None:
             return Failure(self._caught)  # type: ignore[arg-type]  # one of the errors caught
         return Success(self.accumulated)
+
+
+@final
+class Invocation(Awaitable[ChunkStream[T, Any]], AsyncIterable[Chunk[T]]):
+    """What :meth:`agentcat.StreamingAgent.invoke` returns: the call of a streaming agent,
+    which is its stream both ways the Messenger Protocol writes it. ``await agent.invoke(x)``
+    is the agent's output, the :class:`ChunkStream` (as for every agent, ``await invoke`` gives
+    the output), and ``async for chunk in agent.invoke(x)`` reads that stream's chunks at once;
+    ``async with agent.invoke(x) as stream`` enters its scope. Nothing runs until it is read.
+
+    Awaiting it never suspends: the stream is made when the agent is invoked. It is not a
+    coroutine, so give ``agent.stream`` (which returns the stream) where a coroutine function
+    is asked for.
+    """
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: ChunkStream[T, Any]) -> None:
+        self.stream = stream
+        """The stream of the call."""
+
+    def __await__(self) -> Generator[Any, None, ChunkStream[T, Any]]:
+        yield from ()
+        return self.stream
+
+    def __aiter__(self) -> AsyncIterator[Chunk[T]]:
+        return self.stream.__aiter__()
+
+    async def __aenter__(self) -> ChunkStream[T, Any]:
+        return await self.stream.__aenter__()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stream.__aexit__(kind, error, traceback)
+
+    def __repr__(self) -> str:
+        return f"<invocation of {self.stream!r}>"

@@ -25,7 +25,7 @@ from agentcat._meta import NoPublicConstructor, create
 from agentcat._runtime import HOST, Deferred, DeltaStep, Ending, Run, accumulate
 from agentcat._structure import Node, Walk, walk
 from agentcat.agent import Agent, Composite, FunctionAgent, Identity, declared_arguments
-from agentcat.chunks import ChunkStream
+from agentcat.chunks import ChunkStream, Invocation
 from agentcat.errors import CompositionError
 from agentcat.monoids import INFERRED, Monoid, monoid_for
 
@@ -124,8 +124,10 @@ class StreamingAgent(Agent[In, ChunkStream[Out]]):
             deltas, self._monoid_for_input(value), run, self, self.runs_tasks
         )
 
-    async def invoke(self, value: In, /) -> ChunkStream[Out]:
-        return self.stream(value)
+    def invoke(self, value: In, /) -> Invocation[Out]:
+        """The stream for ``value``: ``await`` it for the :class:`ChunkStream`, or read it
+        at once with ``async for``."""
+        return Invocation(self.stream(value))
 
     # The wiring of one run: how a combinator opens this stage, on a whole input or fed a stream.
     # Every iterator made is recorded in `run`, which closes them all when the stream ends.

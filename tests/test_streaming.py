@@ -26,6 +26,7 @@ from agentcat import (
     CompositionError,
     Id,
     StreamingAgent,
+    StreamScopeError,
     agent,
     forward,
     lift,
@@ -239,3 +240,36 @@ async def test_streaming_takes_a_monoid_as_lift_does() -> None:
 
     assert latest.monoid is LAST
     assert await latest.stream("x") == 2
+
+
+# The call of a streaming agent: the Agent protocol's `await invoke` and the Messenger
+# Protocol's `async for chunk in invoke(x)`, one object.
+
+
+async def test_awaiting_invoke_gives_the_stream_and_reading_it_gives_the_chunks() -> None:
+    @streaming
+    async def words(text: str) -> AsyncIterator[str]:
+        for word in text.split():
+            yield word + " "
+
+    pipeline = words >> forward
+    stream = await pipeline.invoke("a b c")
+    assert [chunk.delta async for chunk in stream] == ["a ", "b ", "c ", ""]
+    assert await stream == "a b c "
+    read = [chunk async for chunk in pipeline.invoke("a b c")]
+    assert [chunk.delta for chunk in read] == ["a ", "b ", "c ", ""]
+    assert read[-1].done
+    assert read[-1].accumulated == "a b c "
+
+
+async def test_an_invocation_that_runs_tasks_is_read_inside_its_scope() -> None:
+    @streaming
+    async def words(text: str) -> AsyncIterator[str]:
+        for word in text.split():
+            yield word
+
+    fan = words & words
+    with pytest.raises(StreamScopeError, match="async with"):
+        [chunk async for chunk in fan.invoke("a b")]
+    async with fan.invoke("a b") as stream:
+        assert (await stream) == ("ab", "ab")
