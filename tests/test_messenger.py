@@ -27,7 +27,7 @@ from agentcat import (
     ToolResultPart,
     Usage,
 )
-from agentcat.messenger import TextPart, ThinkingPart
+from agentcat.messenger import TextPart, ThinkingPart, ToolSpec
 from tests.streams import Tokens
 
 pytestmark = pytest.mark.anyio
@@ -321,7 +321,8 @@ def test_a_message_and_a_conversation_round_trip_through_json_exactly() -> None:
         again = Message.from_json(message.to_json())
         assert again == message
         assert hash(again) == hash(message)
-    conversation = Conversation(messages, metadata={"topic": "weather"})
+    weather = ToolSpec("weather", "The weather in a city", {"type": "object"})
+    conversation = Conversation(messages, metadata={"topic": "weather"}, tools=(weather,))
     assert Conversation.from_json(conversation.to_json()) == conversation
     with pytest.raises(TypeError, match="has no exact JSON form"):
         Message("hi", metadata={"when": {1, 2}}).to_json()
@@ -341,6 +342,23 @@ def test_a_conversation_is_an_immutable_value_that_appends_into_a_new_one() -> N
     assert hash(two) == hash(Conversation(two.messages, two.id, two.created_at))
     with pytest.raises(TypeError, match="holds Message values, not 'hi'"):
         one.append("hi")  # type: ignore[arg-type]
+
+
+def test_a_conversation_offers_its_model_tools_by_unique_name_and_is_made_of_a_prompt() -> None:
+    clock, weather = ToolSpec("clock"), ToolSpec("weather", "The weather in a city")
+    asked = Conversation.of("What time is it?")
+    assert [(m.role, m.content) for m in asked.messages] == [("user", "What time is it?")]
+    assert Conversation.of(asked) is asked
+    offered = asked.offering([clock, weather])
+    assert (asked.tools, offered.tools) == ((), (clock, weather))
+    assert offered.messages == asked.messages
+    assert dict(clock.parameters) == {"type": "object", "properties": {}}
+    with pytest.raises(ValueError, match="two tools are named 'clock'"):
+        asked.offering([clock, ToolSpec("clock", "another")])
+    with pytest.raises(TypeError, match="offers ToolSpec values"):
+        asked.offering(["clock"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="a prompt is text or a Conversation"):
+        Conversation.of(42)  # type: ignore[arg-type]
 
 
 async def test_a_message_promise_of_a_reply_stream_streams_its_text_and_resolves_to_it_all() -> (

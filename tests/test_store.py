@@ -12,13 +12,15 @@ import anyio
 import pytest
 
 from agentcat import Conversation, Message, Reply, SQLiteStore, Text, ToolCall, Usage
+from agentcat.messenger import ToolSpec
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_a_conversation_reopens_exactly_as_it_was_written(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "chats.db")
-    conversation = Conversation(metadata={"topic": "weather"})
+    weather = ToolSpec("weather", "The weather in a city", {"type": "object", "required": ["city"]})
+    conversation = Conversation(metadata={"topic": "weather"}, tools=(weather,))
     messages = [
         Message("Weather in Oslo?", "user", metadata={"tags": ["a", {"b": 1}]}),
         Message.of_reply(

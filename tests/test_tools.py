@@ -9,7 +9,7 @@ import pytest
 from attrs import frozen
 
 from agentcat import ToolCallPart, ToolResultPart, agent, tool
-from agentcat.messenger import json_schema
+from agentcat.messenger import ToolSpec, json_schema
 
 pytestmark = pytest.mark.anyio
 
@@ -64,6 +64,7 @@ def test_a_tool_is_named_and_described_by_its_agent_and_typed_by_its_input() -> 
         "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
         "required": ["city", "unit"],
     }
+    assert made.spec == ToolSpec("weather", "The weather in a city.", made.parameters())
     assert tool(total).parameters()["required"] == ["numbers"]  # `start` has a default
     assert tool(shout).parameters() == {
         "type": "object",

@@ -20,7 +20,7 @@
   tool calls, usage and stop reason, whose deltas :data:`REPLY` adds up.
 """
 
-from agentcat.messenger.conversation import Conversation
+from agentcat.messenger.conversation import Conversation, ToolSpec
 from agentcat.messenger.message import Message
 from agentcat.messenger.metrics import MessageChunk, Meter, StreamingMetrics, with_errors
 from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
@@ -67,6 +67,7 @@ __all__ = [
     "ToolCall",
     "ToolCallPart",
     "ToolResultPart",
+    "ToolSpec",
     "StreamingMetrics",
     "Usage",
     "as_reply",

@@ -1,8 +1,11 @@
-"""`Conversation`: the messages of one chat so far, as an immutable value.
+"""`Conversation`: the messages of one chat so far, and the tools its model is offered, as an
+immutable value.
 
 Providers are stateless, so a messenger is given the whole conversation each turn: appending
 makes a new value (the old one is unchanged, and safe to keep or share), and the JSON form is
-exact, so a stored conversation reopens as it was.
+exact, so a stored conversation reopens as it was. The tools offered (:class:`ToolSpec`, a
+name, a description and a JSON schema) are part of it, as they are part of every request to a
+provider, so a messenger stays a pure agent of its input.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field, frozen, validators
 
 from agentcat.messenger._frozen import frozen_mapping
 from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
 
-__all__ = ["Conversation"]
+__all__ = ["Conversation", "ToolSpec"]
 
 
 def _messages(messages: Iterable[Message]) -> tuple[Message, ...]:
@@ -30,19 +33,74 @@ def _messages(messages: Iterable[Message]) -> tuple[Message, ...]:
 
 
 @frozen
-class Conversation:
-    """The messages of one chat, in order, with its ``id``, when it began and its metadata.
-    ``Conversation([message, ...])`` is enough: every other field has a default. Immutable and
-    hashable; :meth:`append` and :meth:`extend` give new conversations.
+class ToolSpec:
+    """A tool as a model is offered it: its ``name``, a ``description`` of what it does, and
+    the JSON schema of its arguments (an object). :attr:`agentcat.Tool.spec` is one.
 
     Raises:
-        TypeError: an item of ``messages`` is not a :class:`Message`.
+        TypeError: ``name`` is empty or not a string, or ``parameters`` not a mapping.
+    """
+
+    name: str = field(validator=validators.and_(validators.instance_of(str), validators.min_len(1)))
+    description: str = ""
+    parameters: Mapping[str, Any] = field(
+        factory=lambda: {"type": "object", "properties": {}}, converter=frozen_mapping
+    )
+
+
+def _tools(tools: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:
+    kept = tuple(tools)
+    names: set[str] = set()
+    for spec in kept:
+        if not isinstance(spec, ToolSpec):
+            raise TypeError(f"a conversation offers ToolSpec values (Tool.spec), not {spec!r}")
+        if spec.name in names:
+            raise ValueError(f"two tools are named {spec.name!r}: a model calls them by name")
+        names.add(spec.name)
+    return kept
+
+
+@frozen
+class Conversation:
+    """The messages of one chat, in order, with its ``id``, when it began, its metadata and
+    the ``tools`` its model is offered. ``Conversation([message, ...])`` is enough: every
+    other field has a default. Immutable and hashable; :meth:`append`, :meth:`extend` and
+    :meth:`offering` give new conversations.
+
+    Raises:
+        TypeError: an item of ``messages`` is not a :class:`Message`, or of ``tools`` not a
+            :class:`ToolSpec`.
+        ValueError: two tools have one name.
     """
 
     messages: tuple[Message, ...] = field(default=(), converter=_messages)
     id: str = field(factory=lambda: uuid.uuid4().hex)
     created_at: datetime = field(factory=lambda: datetime.now(UTC))
     metadata: Mapping[str, Any] = field(factory=dict, converter=frozen_mapping)
+    tools: tuple[ToolSpec, ...] = field(default=(), converter=_tools)
+
+    @classmethod
+    def of(cls, prompt: str | Conversation) -> Conversation:
+        """``prompt`` as a conversation: text is one ``user`` message; a conversation is
+        itself. What a messenger given a prompt answers.
+
+        Raises:
+            TypeError: ``prompt`` is neither text nor a conversation.
+        """
+        if isinstance(prompt, Conversation):
+            return prompt
+        if isinstance(prompt, str):
+            return cls([Message(prompt, "user")])
+        raise TypeError(f"a prompt is text or a Conversation, not {prompt!r}")
+
+    def offering(self, tools: Iterable[ToolSpec]) -> Conversation:
+        """This conversation with ``tools`` as the tools its model is offered.
+
+        Raises:
+            TypeError: an item is not a :class:`ToolSpec`.
+            ValueError: two tools have one name.
+        """
+        return evolve(self, tools=tools)
 
     def append(self, message: Message) -> Conversation:
         """This conversation with ``message`` after its messages.
@@ -86,6 +144,7 @@ class Conversation:
             "created_at": self.created_at.isoformat(),
             "metadata": self.metadata,
             "messages": [message_data(message) for message in self.messages],
+            "tools": [tool_data(spec) for spec in self.tools],
         }
         return exact_json(data)
 
@@ -103,6 +162,17 @@ class Conversation:
                 data["id"],
                 datetime.fromisoformat(data["created_at"]),
                 data["metadata"],
+                [tool_from_data(spec) for spec in data.get("tools", ())],
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"not the JSON of a conversation ({error!r})") from error
+
+
+def tool_data(spec: ToolSpec) -> dict[str, Any]:
+    """``spec`` as plain JSON values."""
+    return {"name": spec.name, "description": spec.description, "parameters": spec.parameters}
+
+
+def tool_from_data(data: Mapping[str, Any]) -> ToolSpec:
+    """The spec that :func:`tool_data` gave."""
+    return ToolSpec(data["name"], data["description"], data["parameters"])

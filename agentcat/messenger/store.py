@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 import anyio.to_thread
 from attrs import evolve
 
-from agentcat.messenger.conversation import Conversation
+from agentcat.messenger.conversation import Conversation, tool_data, tool_from_data
 from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
 
 __all__ = ["ConversationStore", "Pending", "SQLiteStore"]
@@ -64,7 +64,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
-    metadata TEXT NOT NULL
+    metadata TEXT NOT NULL,
+    tools TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -212,10 +213,11 @@ def _insert(
     connection: sqlite3.Connection,
 ) -> None:
     header = exact_json(conversation.metadata)
+    tools = exact_json([tool_data(spec) for spec in conversation.tools])
     connection.execute(
-        "INSERT INTO conversations (id, created_at, metadata) VALUES (?, ?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET metadata = excluded.metadata",
-        (conversation.id, conversation.created_at.isoformat(), header),
+        "INSERT INTO conversations (id, created_at, metadata, tools) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET metadata = excluded.metadata, tools = excluded.tools",
+        (conversation.id, conversation.created_at.isoformat(), header, tools),
     )
     connection.execute(
         "INSERT INTO messages (conversation_id, message_id, complete, body) VALUES (?, ?, ?, ?) "
@@ -226,7 +228,7 @@ def _insert(
 
 def _load(connection: sqlite3.Connection, conversation_id: str) -> Conversation | None:
     header = connection.execute(
-        "SELECT created_at, metadata FROM conversations WHERE id = ?", (conversation_id,)
+        "SELECT created_at, metadata, tools FROM conversations WHERE id = ?", (conversation_id,)
     ).fetchone()
     if header is None:
         return None
@@ -234,6 +236,7 @@ def _load(connection: sqlite3.Connection, conversation_id: str) -> Conversation 
         "SELECT body FROM messages WHERE conversation_id = ? ORDER BY seq", (conversation_id,)
     ).fetchall()
     messages = [message_from_data(json.loads(body)) for (body,) in rows]
-    created_at, metadata = header
+    created_at, metadata, tools = header
     when = datetime.fromisoformat(created_at)
-    return Conversation(messages, conversation_id, when, json.loads(metadata))
+    offered = [tool_from_data(spec) for spec in json.loads(tools)]
+    return Conversation(messages, conversation_id, when, json.loads(metadata), offered)

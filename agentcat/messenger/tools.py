@@ -24,6 +24,7 @@ from attrs import field, frozen
 
 from agentcat.agent import Agent, FunctionAgent
 from agentcat.messenger._frozen import frozen_mapping, plain
+from agentcat.messenger.conversation import ToolSpec
 from agentcat.messenger.reply import ToolCallPart, ToolResultPart
 
 __all__ = ["Tool", "json_schema", "tool"]
@@ -90,6 +91,11 @@ class Tool:
     """The name the one argument goes by, when the agent's input is not an object."""
     _input: type | None = None
     """The attrs class the arguments are made into, if it is one."""
+
+    @property
+    def spec(self) -> ToolSpec:
+        """The tool as a model is offered it (what a :class:`agentcat.Conversation` holds)."""
+        return ToolSpec(self.name, self.description, self.schema)
 
     def parameters(self) -> dict[str, Any]:
         """The schema as plain JSON values (dicts and lists), as an SDK takes it."""
