@@ -34,6 +34,7 @@ from agentcat.errors import (
     StreamingError,
     StreamScopeError,
     ToolArgumentsError,
+    ToolRoundsError,
 )
 from agentcat.fallible import Fallible, fail
 from agentcat.messenger import (
@@ -141,6 +142,7 @@ __all__ = [
     "StreamScopeError",
     "StreamingError",
     "ToolArgumentsError",
+    "ToolRoundsError",
     "errors",
     # Structure, for drawing: what agent.describe() returns.
     "Node",

@@ -20,6 +20,7 @@ __all__ = [
     "StreamScopeError",
     "StreamingError",
     "ToolArgumentsError",
+    "ToolRoundsError",
 ]
 
 
@@ -117,3 +118,21 @@ class ToolArgumentsError(AgentcatError, ValueError):
 
 def _tool_arguments_error(message: str, raw: str) -> ToolArgumentsError:
     return ToolArgumentsError(message, raw=raw)
+
+
+class ToolRoundsError(AgentcatError, RuntimeError):
+    """A model kept calling tools past the bound a :class:`agentcat.MessengerAgent` sets
+    (``max_rounds``). The calls it asked for last were answered, each with a result marked as
+    an error that says so, so the conversation is whole and can go on. ``rounds`` is the
+    bound."""
+
+    def __init__(self, message: str, *, rounds: int) -> None:
+        super().__init__(message)
+        self.rounds = rounds
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_tool_rounds_error, (str(self), self.rounds), self.__dict__)
+
+
+def _tool_rounds_error(message: str, rounds: int) -> ToolRoundsError:
+    return ToolRoundsError(message, rounds=rounds)

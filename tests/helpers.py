@@ -3,6 +3,9 @@ meet. An agent that always raises is :class:`agentcat_laws.instruments.Raising`.
 
 from __future__ import annotations
 
+import signal
+import sys
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -10,7 +13,7 @@ from attrs import define, field
 
 from agentcat import Agent, agent
 
-__all__ = ["Counted", "Rendezvous", "Scripted", "fst", "snd"]
+__all__ = ["Counted", "Rendezvous", "Scripted", "fst", "killed_once_streaming", "snd"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -107,3 +110,17 @@ class Rendezvous(Agent[str, str]):
         one, two = Rendezvous(first), Rendezvous(second)
         one.partner, two.partner = two.mine, one.mine
         return one, two
+
+
+async def killed_once_streaming(script: str, path: Path) -> None:
+    """Run ``script`` (Python source) on the database ``path`` in a process of its own, and
+    kill it with SIGKILL as soon as it prints ``streaming``: in the middle of a reply, with no
+    chance to clean up."""
+    async with await anyio.open_process([sys.executable, "-c", script, str(path)]) as process:
+        assert process.stdout is not None
+        said = b""
+        while not said.endswith(b"\n"):
+            said += await process.stdout.receive()
+        assert said == b"streaming\n"
+        process.send_signal(signal.SIGKILL)
+        assert await process.wait() == -signal.SIGKILL

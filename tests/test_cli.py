@@ -1,17 +1,24 @@
-"""The ``agentcat`` command (``agentcat._cli``): the demo streams offline and reports."""
+"""The ``agentcat`` command (``agentcat._cli``): the demo, a conversation with a tool call and a
+live reviewer, and the chat, kept in a store and resumed; both offline."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
+import anyio
 import pytest
 
+from agentcat import SQLiteStore
 
-def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+
+def run(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "agentcat", *arguments],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -20,20 +27,64 @@ def run(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_the_demo_streams_the_pipeline_and_reports(backend: str) -> None:
-    done = run("demo", "--pace", "0", "--tokens", "12", "--backend", backend)
+def test_the_demo_is_a_conversation_with_a_tool_call_and_a_live_reviewer(
+    backend: str, tmp_path: Path
+) -> None:
+    store = tmp_path / "chats.db"
+    done = run("demo", "--pace", "0", "--store", str(store), "--backend", backend)
     assert done.returncode == 0, done.stderr
-    out = done.stdout
-    assert out.startswith(
-        "pipeline: lift(brief) >> writer >> map_deltas(highlight) >> "
-        "(forward & critic & lift(statistics))\n"
-    )
-    assert "writer: " in out
-    assert "critic: " in out
-    assert "[statistics, once the text was whole:" in out
-    assert "time to first token:" in out
-    assert "tokens/s" in out
     assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[0] == (
+        "pipeline: MessengerAgent(assistant) >> "
+        "(forward & (map_deltas(text_of) >> split_sentences >> reviewer))"
+    )
+    assert lines[1] == "tools:    define"
+    assert 'user: What does "functor" mean, and how do streams keep their laws?' in lines
+    assert "assistant thinks: I need the define tool for functor, so I call it first." in lines
+    assert '  -> define({"term": "functor"})' in lines
+    assert "  <- a map from one category to another that keeps identities and composition" in lines
+    # The reviewer runs alongside: its remark on a sentence comes while the answer still streams.
+    remarks = [n for n, line in enumerate(lines) if "[reviewer, while it streams]" in line]
+    assert len(remarks) == 3
+    assert lines[remarks[0] + 1].startswith("           ")  # the answer goes on after it
+    assert "sentence 1: 21 words, names category, composition, tool" in lines[remarks[0]]
+    assert lines[-1].startswith("metrics: first token after ")
+    assert "tokens (as the model reported them)" in lines[-1]
+    conversation_id = re.fullmatch(r"conversation (\w+): 4 messages kept in (.+)", lines[-2])
+    assert conversation_id is not None
+    assert conversation_id[2] == str(store)
+    kept = anyio.run(SQLiteStore(store).load, conversation_id[1])
+    assert kept is not None
+    assert [m.role for m in kept.messages] == ["user", "assistant", "tool", "assistant"]
+    assert kept.messages[1].tool_calls[0].arguments() == {"term": "functor"}
+    assert [spec.name for spec in kept.tools] == ["define"]
+
+
+def test_the_chat_answers_each_line_keeps_it_and_goes_on_with_it(tmp_path: Path) -> None:
+    store = tmp_path / "chats.db"
+    first = run("chat", "--pace", "0", "--store", str(store), stdin="What does monoid mean?\n")
+    assert first.returncode == 0, first.stderr
+    assert '  -> define({"term": "monoid"})' in first.stdout
+    assert "The define tool says: a way to add pieces up" in first.stdout
+    status = [line for line in first.stdout.splitlines() if line.startswith("[done (")]
+    assert len(status) == 1
+    assert "tokens (reported) | model: assistant]" in status[0]
+    found = re.search(r"conversation (\w+), kept in", first.stdout)
+    assert found is not None
+    again = run(
+        "chat", "--pace", "0", "--store", str(store), "--resume", found[1],
+        stdin="Tell me about cancellation.\n/quit\n",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "(4 messages so far)" in again.stdout
+    assert "Cancellation must reach every producer" in again.stdout
+    kept = anyio.run(SQLiteStore(store).load, found[1])
+    assert kept is not None
+    assert len(kept) == 6
+    missing = run("chat", "--store", str(store), "--resume", "nope", stdin="")
+    assert missing.returncode == 2
+    assert "no conversation 'nope'" in missing.stderr
 
 
 def test_bad_settings_are_refused() -> None:

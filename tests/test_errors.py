@@ -18,6 +18,7 @@ from agentcat import (
     StreamingError,
     StreamScopeError,
     ToolArgumentsError,
+    ToolRoundsError,
     agent,
     monoid_of,
     streaming,
@@ -29,6 +30,7 @@ BUILTINS: dict[type[AgentcatError], type[Exception]] = {
     StreamClosedError: RuntimeError,
     StreamScopeError: RuntimeError,
     ToolArgumentsError: ValueError,
+    ToolRoundsError: RuntimeError,
 }
 
 
@@ -54,6 +56,7 @@ def test_the_errors_module_lists_every_error_and_the_root_has_them() -> None:
         "StreamScopeError",
         "StreamingError",
         "ToolArgumentsError",
+        "ToolRoundsError",
     }
     for name in agentcat.errors.__all__:
         assert getattr(agentcat, name) is getattr(agentcat.errors, name)
@@ -76,6 +79,8 @@ def test_a_tool_arguments_error_survives_pickling_with_its_raw_text() -> None:
     copy = pickle.loads(pickle.dumps(ToolArgumentsError("bad", raw='{"a": ')))
     assert type(copy) is ToolArgumentsError
     assert (str(copy), copy.raw) == ("bad", '{"a": ')
+    rounds = pickle.loads(pickle.dumps(ToolRoundsError("still calling", rounds=3)))
+    assert (type(rounds), str(rounds), rounds.rounds) == (ToolRoundsError, "still calling", 3)
 
 
 @agent

@@ -1,24 +1,38 @@
 """Chat sessions (``agentcat.messenger.session``): a MessengerAgent keeps the conversation across
-turns, streams its replies, and keeps every message in a store, a reply cut short marked."""
+turns, streams its replies, runs the tools they call until the model stops, keeps every message
+in a store (a reply while it streams), retries a reply cut short, and measures its turns."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from agentcat import (
+    ChunkStream,
     Conversation,
     EmbeddedModel,
+    Message,
     MessengerAgent,
     Reply,
     SQLiteStore,
+    StreamingAgent,
     Text,
+    ToolCall,
+    ToolRoundsError,
     Usage,
+    agent,
+    map_deltas,
+    split_sentences,
     streaming,
     text_messenger,
+    text_of,
+    tool,
 )
+from tests.helpers import killed_once_streaming
 
 pytestmark = pytest.mark.anyio
 
@@ -32,11 +46,13 @@ async def counting(conversation: Conversation) -> AsyncIterator[Reply]:
 
 async def test_a_session_keeps_the_conversation_across_turns() -> None:
     session = MessengerAgent(counting)
-    sent = await session.send("Hello")
-    assert session.conversation.last_message == sent
+    sent = session.send("Hello")
+    assert (sent.role, sent.content) == ("user", "Hello")
+    assert len(session.conversation) == 0  # it is added when it is answered
     first = [chunk.delta async for reply in session.receive() async for chunk in reply]
     assert first == ["You sent ", "1.", ""]
-    await session.send("And now?")
+    assert session.conversation.messages[0] == sent
+    session.send("And now?")
     (second,) = await session.receive()
     assert second.content == "You sent 3."  # it saw its own first reply
     assert [m.role for m in session.conversation.messages] == ["user", "assistant"] * 2
@@ -44,54 +60,294 @@ async def test_a_session_keeps_the_conversation_across_turns() -> None:
     assert second.usage == Usage(3, 2)
 
 
-async def test_messages_sent_together_are_answered_in_order() -> None:
+async def test_messages_sent_together_are_answered_each_in_its_turn() -> None:
     session = MessengerAgent(counting)
-    await session.send("one")
-    await session.send("two")
+    session.send("one")
+    session.send("two")
     replies = await session.receive()
-    assert [reply.content for reply in replies] == ["You sent 2.", "You sent 3."]
+    assert [reply.content for reply in replies] == ["You sent 1.", "You sent 3."]
+    assert [m.content for m in session.conversation.messages] == [
+        "one",
+        "You sent 1.",
+        "two",
+        "You sent 3.",
+    ]
     assert await session.receive() == ()  # nothing left to answer
+
+
+async def test_invoke_streams_the_turn_and_composes() -> None:
+    session = MessengerAgent(counting)
+    deltas = [chunk.delta async for chunk in session.invoke("Hello")]
+    assert [d.text for d in deltas] == ["You sent ", "1.", ""]
+    stream = await session.invoke("Again")  # awaiting the call gives the stream, as ever
+    assert isinstance(stream, ChunkStream)
+    whole = await stream
+    assert (whole.text, whole.usage) == ("You sent 3.", Usage(3, 2))
+    assert [chunk.delta.text async for chunk in stream] == ["You sent ", "3.", ""]  # replayed
+    shout = session >> map_deltas(text_of) >> map_deltas(str.upper)
+    assert await shout.stream(Message("Once more", "user")) == "YOU SENT 5."
+    assert len(session.conversation) == 6
+
+
+# The tool loop ---------------------------------------------------------------------------
+
+
+def calling(*calls: tuple[str, str]) -> StreamingAgent[Conversation, Reply]:
+    """A messenger that asks for ``calls`` (name, JSON arguments) while the last message is not
+    a tool result, each call's arguments in two fragments, then answers with what the tools
+    said."""
+
+    @streaming
+    async def messenger(conversation: Conversation) -> AsyncIterator[Reply]:
+        last = conversation.messages[-1]
+        if last.role == "tool":
+            said = "; ".join(result.content for result in last.tool_results)
+            yield Reply((Text(0, f"They said: {said}"),), usage=Usage(10, 4), stop="end_turn")
+            return
+        yield Reply((Text(0, "Let me see."),), usage=Usage(5, 0))
+        for key, (name, arguments) in enumerate(calls, start=1):
+            half = len(arguments) // 2
+            yield Reply((ToolCall(key, f"call {key}", name, arguments[:half]),))
+            yield Reply((ToolCall(key, arguments=arguments[half:]),))
+        yield Reply(usage=Usage(0, 6), stop="tool_use")
+
+    return messenger
+
+
+@agent
+def weather(city: str) -> str:
+    """The weather in a city."""
+    return f"12 degrees in {city}"
+
+
+@agent
+def fails(city: str) -> str:
+    """A tool that fails."""
+    raise LookupError(f"no station in {city}")
+
+
+async def test_a_reply_that_calls_tools_is_answered_with_their_results_and_goes_on() -> None:
+    messenger = calling(("weather", '{"city": "Oslo"}'), ("fails", '{"city": "Rome"}'))
+    session = MessengerAgent(messenger, tools=[tool(weather), tool(fails)])
+    assert [spec.name for spec in session.conversation.tools] == ["weather", "fails"]
+    session.send("Weather in Oslo and Rome?")
+    roles, texts = [], []
+    async for promise in session.receive():
+        roles.append((await promise).role)
+        texts.append("".join([chunk.delta async for chunk in promise]))
+    assert roles == ["assistant", "tool", "assistant"]
+    assert texts[2] == "They said: 12 degrees in Oslo; LookupError: no station in Rome"
+    asked, answered = session.conversation.messages[1:3]
+    assert [call.arguments() for call in asked.tool_calls] == [{"city": "Oslo"}, {"city": "Rome"}]
+    assert [(r.call_id, r.is_error) for r in answered.tool_results] == [
+        ("call 1", False),
+        ("call 2", True),  # a failing tool is a result marked as an error, not a crash
+    ]
+    assert asked.usage == Usage(5, 6)
+
+
+async def test_the_tools_of_one_reply_run_concurrently() -> None:
+    both_started = anyio.Event()
+    started = 0
+
+    @agent
+    async def meet(name: str) -> str:
+        """Waits until the other call has started too."""
+        nonlocal started
+        started += 1
+        if started == 2:
+            both_started.set()
+        await both_started.wait()
+        return f"{name} met"
+
+    messenger = calling(("meet", '{"name": "a"}'), ("meet", '{"name": "b"}'))
+    session = MessengerAgent(messenger, tools=[tool(meet)])
+    session.send("Meet?")
+    with anyio.fail_after(10):  # one after the other, the first would wait for ever
+        replies = await session.receive()
+    assert replies[-1].content == "They said: a met; b met"
+
+
+async def test_a_call_of_a_tool_not_offered_is_answered_as_an_error() -> None:
+    session = MessengerAgent(calling(("rain", "{}")), tools=[tool(weather)])
+    session.send("Rain?")
+    _, results, answer = await session.receive()
+    assert results.tool_results[0].is_error
+    assert results.content == "no tool is named 'rain' (offered: weather)"
+    assert answer.content.startswith("They said: no tool is named 'rain'")
+
+
+async def test_a_model_that_keeps_calling_tools_is_stopped_with_the_conversation_whole() -> None:
+    @streaming
+    async def insistent(conversation: Conversation) -> AsyncIterator[Reply]:
+        yield Reply((ToolCall(0, f"call {len(conversation)}", "weather", '{"city": "Oslo"}'),))
+
+    session = MessengerAgent(insistent, tools=[tool(weather)], max_rounds=2)
+    session.send("Weather?")
+    with pytest.raises(ToolRoundsError, match="after 2 rounds") as raised:
+        await session.receive()
+    assert raised.value.rounds == 2
+    roles = [m.role for m in session.conversation.messages]
+    assert roles == ["user", "assistant", "tool", "assistant", "tool"]
+    last = session.conversation.messages[-1].tool_results[0]
+    assert last.is_error
+    assert "limit of 2 rounds" in last.content  # every call has its answer
+
+
+async def test_the_embedded_model_in_a_session_calls_a_tool_and_answers_from_it() -> None:
+    session = MessengerAgent(EmbeddedModel(pace=0), tools=[tool(weather)])
+    reply = await session.invoke("What is the weather in Paris?")
+    whole = await reply
+    assert whole.text == "Let me ask the weather tool.The weather tool says: 12 degrees in Paris."
+    asked, told = session.conversation.messages[1].usage, session.conversation.messages[3].usage
+    assert asked is not None
+    assert told is not None
+    assert whole.usage == asked + told  # two requests add up
+    assert [m.role for m in session.conversation.messages] == [
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+    ]
+    metrics = session.metrics
+    assert metrics is not None
+    assert metrics.complete
+    assert not metrics.estimated
+    assert metrics.tokens_generated == whole.usage.output_tokens
+
+
+# Persistence -----------------------------------------------------------------------------
 
 
 async def test_a_session_with_a_store_reopens_where_it_was(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "chats.db")
-    session = MessengerAgent(counting, store=store)
-    await session.send("Hello")
+    session = MessengerAgent(counting, tools=[tool(weather)], store=store)
+    session.send("Hello")
     await session.receive()
     kept = await store.load(session.conversation.id)
     assert kept == session.conversation
     again = MessengerAgent(counting, conversation=kept, store=store)
-    await again.send("Still there?")
+    assert again.conversation.tools == session.conversation.tools
+    again.send("Still there?")
     (reply,) = await again.receive()
     assert reply.content == "You sent 3."
 
 
-async def test_a_reply_cut_short_is_kept_marked_and_not_added(tmp_path: Path) -> None:
+async def test_a_reply_is_kept_at_each_sentence_while_it_streams(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "chats.db")
+    seen: list[str] = []
+
     @streaming
-    async def breaking(conversation: Conversation) -> AsyncIterator[Reply]:
+    async def telling(conversation: Conversation) -> AsyncIterator[Reply]:
+        for piece in ["Once upon ", "a time.", " There was ", "a fox."]:
+            yield Reply((Text(0, piece),))
+            # When the next piece is asked for, what the store holds is what was kept so far.
+            kept = await store.load(conversation.id)
+            assert kept is not None
+            seen.append(kept.messages[-1].content)
+
+    session = MessengerAgent(telling, store=store)
+    await session.stream("A story?")
+    assert seen == [
+        "",
+        "Once upon a time.",
+        "Once upon a time.",
+        "Once upon a time. There was a fox.",
+    ]
+    kept = await store.load(session.conversation.id)
+    assert kept == session.conversation
+    assert "interrupted" not in kept.messages[-1].metadata
+
+
+async def test_a_reply_cut_short_is_kept_marked_and_can_be_retried(tmp_path: Path) -> None:
+    calls = 0
+
+    @streaming
+    async def flaky(conversation: Conversation) -> AsyncIterator[Reply]:
+        nonlocal calls
+        calls += 1
         yield Reply((Text(0, "Half a "),))
-        raise ConnectionError("connection reset")
+        if calls == 1:
+            raise ConnectionError("connection reset")
+        yield Reply((Text(0, "story, whole."),))
 
     store = SQLiteStore(tmp_path / "chats.db")
-    session = MessengerAgent(breaking, store=store)
-    await session.send("Tell me")
+    session = MessengerAgent(flaky, store=store)
+    session.send("Tell me")
     with pytest.raises(ConnectionError, match="connection reset"):
         await session.receive()
-    assert [m.role for m in session.conversation.messages] == ["user"]
+    cut = session.conversation.last_message
+    assert cut is not None
+    assert (cut.content, cut.metadata["interrupted"]) == ("Half a ", True)
+    assert await store.load(session.conversation.id) == session.conversation
+    with pytest.raises(ValueError, match="the last message is not one"):
+        MessengerAgent(flaky).retry()
+    reopened = await store.load(session.conversation.id)
+    assert reopened is not None
+    again = MessengerAgent(flaky, conversation=reopened, store=store)
+    (retried,) = await again.retry()
+    assert retried.content == "Half a story, whole."
+    assert retried.metadata["supersedes"] == cut.id
+    assert [m.content for m in again.conversation.visible()] == ["Tell me", "Half a story, whole."]
     kept = await store.load(session.conversation.id)
     assert kept is not None
-    cut = kept.messages[-1]
-    assert (cut.content, cut.metadata["interrupted"]) == ("Half a ", True)
+    assert len(kept) == 3  # the store is append-only: the cut reply stays in the log
 
 
-async def test_the_embedded_model_is_a_messenger_by_composition() -> None:
-    messenger = text_messenger(EmbeddedModel(pace=0, max_tokens=8))
-    assert repr(messenger) == "lift(conversation_prompt) >> model >> map_deltas(as_reply)"
+KILLED = textwrap.dedent(
+    """
+    import sys
+    from collections.abc import AsyncIterator
+    import anyio
+    from agentcat import Conversation, MessengerAgent, Reply, SQLiteStore, Text, streaming
+
+    @streaming
+    async def telling(conversation: Conversation) -> AsyncIterator[Reply]:
+        if len(conversation) == 1:
+            yield Reply((Text(0, "Once upon a time."),))
+            return
+        yield Reply((Text(0, "Then a fox came."),))
+        yield Reply((Text(0, " And then"),))
+        print("streaming", flush=True)
+        await anyio.sleep_forever()
+
+    async def main(path):
+        session = MessengerAgent(
+            telling, conversation=Conversation(id="killed"), store=SQLiteStore(path)
+        )
+        await session.stream("Tell me a story.")
+        await session.stream("Go on.")
+
+    anyio.run(main, sys.argv[1])
+    """
+)
+
+
+async def test_a_session_killed_mid_reply_leaves_what_it_had_said_marked(tmp_path: Path) -> None:
+    path = tmp_path / "chats.db"
+    await killed_once_streaming(KILLED, path)
+    kept = await SQLiteStore(path).load("killed")
+    assert kept is not None
+    assert [(m.role, m.content, m.metadata.get("interrupted")) for m in kept.messages] == [
+        ("user", "Tell me a story.", None),
+        ("assistant", "Once upon a time.", None),
+        ("user", "Go on.", None),
+        ("assistant", "Then a fox came.", True),  # kept at its last sentence's end
+    ]
+
+
+# The session as an agent, and its bad arguments -------------------------------------------
+
+
+async def test_the_embedded_model_of_text_is_a_messenger_by_composition() -> None:
+    model = EmbeddedModel(pace=0) >> map_deltas(text_of)
+    messenger = text_messenger(model)
+    assert repr(messenger) == (
+        "lift(conversation_prompt) >> model >> map_deltas(text_of) >> map_deltas(as_reply)"
+    )
     session = MessengerAgent(messenger)
-    await session.send("Tell me about streams.")
-    (reply,) = await session.receive()
-    assert reply.content
-    assert reply.role == "assistant"
+    reply = await (session >> map_deltas(text_of) >> split_sentences).stream("About laws?")
+    assert reply.startswith("Laws are checked")
 
 
 def test_bad_arguments_are_named() -> None:
@@ -99,3 +355,9 @@ def test_bad_arguments_are_named() -> None:
         MessengerAgent(len)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="takes a Conversation"):
         MessengerAgent(counting, conversation=[])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tools= takes tools"):
+        MessengerAgent(counting, tools=[weather])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="max_rounds is an int of 1 or more"):
+        MessengerAgent(counting, max_rounds=0)
+    with pytest.raises(TypeError, match="is sent text or a Message, not 3"):
+        MessengerAgent(counting).send(3)  # type: ignore[arg-type]

@@ -3,8 +3,6 @@ they stream, a process killed mid-reply, and concurrent writers."""
 
 from __future__ import annotations
 
-import signal
-import sys
 import textwrap
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pytest
 
 from agentcat import Conversation, Message, Reply, SQLiteStore, Text, ToolCall, Usage
 from agentcat.messenger import ToolSpec
+from tests.helpers import killed_once_streaming
 
 pytestmark = pytest.mark.anyio
 
@@ -92,14 +91,7 @@ async def test_a_process_killed_mid_reply_leaves_its_history_intact_and_the_repl
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "chats.db"
-    async with await anyio.open_process([sys.executable, "-c", WRITER, str(path)]) as process:
-        assert process.stdout is not None
-        said = b""
-        while not said.endswith(b"\n"):  # it has kept two messages and begun a reply
-            said += await process.stdout.receive()
-        assert said == b"streaming\n"
-        process.send_signal(signal.SIGKILL)
-        assert await process.wait() == -signal.SIGKILL
+    await killed_once_streaming(WRITER, path)
     kept = await SQLiteStore(path).load("killed")
     assert kept is not None
     assert [(m.id, m.content, m.metadata.get("interrupted")) for m in kept.messages] == [

@@ -5,14 +5,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 
 import anyio
 
-from agentcat._cli.demo import run_demo
+from agentcat import StreamingMetrics
+from agentcat._cli.chat import run_chat
+from agentcat._cli.demo import QUESTION, run_demo
 
 __all__ = ["main"]
+
+_STORE = Path(tempfile.gettempdir()) / "agentcat" / "conversations.db"
+"""Where the commands keep their conversations unless told."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,20 +29,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="stream a multi-agent pipeline on the embedded model (offline, no keys)"
+        "demo",
+        help="a conversation on the embedded model: a tool call, a streamed answer, a second "
+        "agent reviewing it as it arrives (offline, no keys)",
     )
-    demo.add_argument("topic", nargs="?", default="streaming agents and their laws")
-    demo.add_argument("--pace", type=float, default=0.02, help="seconds per token (0: no wait)")
-    demo.add_argument("--tokens", type=int, default=60, help="tokens the writer produces at most")
-    demo.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
+    demo.add_argument("question", nargs="?", default=QUESTION)
+    chat = commands.add_parser(
+        "chat", help="a plain terminal chat on the embedded model, kept in a store"
+    )
+    chat.add_argument("--resume", metavar="ID", help="go on with the kept conversation ID")
+    for command in (demo, chat):
+        command.add_argument("--pace", type=float, default=0.02, help="seconds per token")
+        command.add_argument("--tokens", type=int, default=200, help="tokens per reply at most")
+        command.add_argument(
+            "--store", type=Path, default=_STORE, help="the SQLite file to keep it in"
+        )
+        command.add_argument("--backend", choices=("asyncio", "trio"), default="asyncio")
     args = parser.parse_args(argv)
     if args.pace < 0 or args.tokens < 1:
         parser.error("--pace must be at least 0 and --tokens at least 1")
+    job: Callable[[], Awaitable[StreamingMetrics | int | None]]
+    if args.command == "demo":
+        job = partial(run_demo, sys.stdout, args.store, args.question, args.pace, args.tokens)
+    else:
+        job = partial(run_chat, sys.stdout, args.store, args.resume, args.pace, args.tokens)
     try:
-        report = anyio.run(
-            partial(run_demo, args.topic, sys.stdout, args.pace, args.tokens),
-            backend=args.backend,
-        )
+        outcome = anyio.run(job, backend=args.backend)
     except BrokenPipeError:  # the reader went away (``agentcat demo | head``): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
@@ -44,12 +63,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("\ninterrupted: every producer has stopped", file=sys.stderr)
         return 130
-    print(
-        f"\n\ntime to first token: {report.time_to_first_token * 1000:.1f} ms, "
-        f"{report.tokens} tokens in {report.duration:.2f} s "
-        f"({report.tokens_per_second:.1f} tokens/s)"
-    )
+    if isinstance(outcome, int):
+        return outcome
+    if outcome is not None:
+        print(f"metrics: {_said(outcome)}")
     return 0
+
+
+def _said(metrics: StreamingMetrics) -> str:
+    first, rate = metrics.latency_first_token_ms, metrics.tokens_per_second
+    counted = "estimated" if metrics.estimated else "as the model reported them"
+    return (
+        f"first token after {first or 0:.1f} ms, {metrics.tokens_generated} tokens ({counted}) "
+        f"in {(metrics.latency_total_ms or 0) / 1000:.2f} s, {rate or 0:.1f} tokens/s, "
+        f"{metrics.chunks_received} chunks"
+    )
 
 
 def _interrupted(error: BaseException) -> bool:

@@ -1,82 +1,104 @@
-"""The demo pipeline: two embedded models, a transducer, a fan-out and a whole-input stage."""
+"""The demo: a short conversation on the embedded model, in which the assistant calls a tool and
+streams its answer, and a second agent reviews each sentence while the answer is still arriving.
+
+The pipeline is ``session >> (forward & (map_deltas(text_of) >> split_sentences >> reviewer))``:
+one branch passes the assistant's reply on as it comes (thinking, text, tool calls), the other
+projects it to text, cuts it into sentences and reviews each one, every stage a transducer, so
+the review of a sentence is printed while the next one streams.
+"""
 
 from __future__ import annotations
 
 import re
-import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TextIO
 
-from attrs import frozen
+from agentcat import (
+    EmbeddedModel,
+    Message,
+    MessengerAgent,
+    Reply,
+    SQLiteStore,
+    StreamingAgent,
+    StreamingMetrics,
+    agent,
+    forward,
+    map_deltas,
+    split_sentences,
+    text_of,
+    tool,
+    transducer,
+)
+from agentcat._cli.transcript import Transcript
 
-from agentcat import Agent, EmbeddedModel, StreamingAgent, agent, forward, map_deltas
+__all__ = ["QUESTION", "build_pipeline", "run_demo"]
 
-__all__ = ["DemoReport", "build_pipeline", "run_demo"]
+QUESTION = 'What does "functor" mean, and how do streams keep their laws?'
 
-_TERMS = re.compile(r"\b(agents?|functor|category|composition|streams?|laws?)\b", re.IGNORECASE)
+_GLOSSARY = {
+    "functor": "a map from one category to another that keeps identities and composition",
+    "monoid": "a way to add pieces up, with an empty piece, where the grouping never matters",
+    "transducer": "a stage that turns each piece of a stream into pieces of another, at once",
+}
+
+_TERMS = re.compile(
+    r"\b(agents?|functors?|category|categories|composition|stream\w*|laws?|tools?|monoids?)\b",
+    re.IGNORECASE,
+)
 
 
-def highlight(token: str) -> str:
-    """Upper-case the words of the trade (a per-token map: a homomorphism at token level)."""
-    return _TERMS.sub(lambda match: match.group(0).upper(), token)
+@agent
+def define(term: str) -> str:
+    """The meaning of a term of the trade (functor, monoid, transducer)."""
+    meaning = _GLOSSARY.get(term.lower().strip())
+    if meaning is None:
+        raise KeyError(f"the glossary has no entry for {term!r}")
+    return meaning
 
 
-def brief(topic: str) -> str:
-    """Turn a topic into the writer's prompt."""
-    return f"Write a short note about {topic}."
-
-
-def statistics(text: str) -> str:
-    """A whole-input stage: it can only count once the text is complete."""
-    words = len(re.findall(r"[A-Za-z']+", text))
-    sentences = len(re.findall(r"[.!?]", text))
-    return f"{words} words, {sentences} sentences"
+@transducer
+async def reviewer(sentences: AsyncIterator[str]) -> AsyncIterator[str]:
+    """A second agent that reads the answer a sentence at a time, as it streams, and says what
+    each one covers."""
+    count = 0
+    async for sentence in sentences:
+        count += 1
+        terms = sorted({term.lower() for term in _TERMS.findall(sentence)})
+        covered = f"names {', '.join(terms)}" if terms else "names no term of the trade"
+        yield f"sentence {count}: {len(sentence.split())} words, {covered}"
 
 
 def build_pipeline(
-    pace: float = 0.02, tokens: int = 60
-) -> StreamingAgent[str, tuple[str, str, str]]:
-    """``brief >> writer >> map_deltas(highlight) >> (forward & critic & statistics)``: the
-    plain ``brief`` and ``statistics`` take part as whole-input stages."""
-    writer = EmbeddedModel(pace=pace, max_tokens=tokens, label="writer")
-    critic = EmbeddedModel(pace=pace, max_tokens=max(1, tokens // 2), seed=1, label="critic")
-    text: StreamingAgent[str, str] = forward
-    stats: Agent[str, str] = agent(statistics)
-    return agent(brief) >> writer >> map_deltas(highlight) >> (text & critic & stats)
+    session: MessengerAgent,
+) -> StreamingAgent[str | Message, tuple[Reply, str]]:
+    """The session's turn, and beside it, its text reviewed sentence by sentence."""
+    review = map_deltas(text_of) >> split_sentences >> reviewer
+    return session >> (forward & review)
 
 
-@frozen
-class DemoReport:
-    """What a demo run measured."""
-
-    tokens: int
-    time_to_first_token: float
-    duration: float
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.duration if self.duration else 0.0
-
-
-async def run_demo(topic: str, out: TextIO, pace: float = 0.02, tokens: int = 60) -> DemoReport:
-    """Run the pipeline on ``topic``, writing every token to ``out`` as it arrives."""
-    pipeline = build_pipeline(pace, tokens)
-    out.write(f"pipeline: {pipeline!r}\n\nwriter: ")
-    started = time.perf_counter()
-    first: float | None = None
-    count = 0
-    critic_started = False
-    async with pipeline.stream(topic) as stream:
+async def run_demo(
+    out: TextIO,
+    store_path: Path,
+    question: str = QUESTION,
+    pace: float = 0.02,
+    tokens: int = 200,
+) -> StreamingMetrics | None:
+    """Ask ``question`` of an assistant on the embedded model with the glossary tool, keep the
+    conversation at ``store_path``, and write the transcript to ``out`` as it streams; the
+    metrics of the turn are returned."""
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    model = EmbeddedModel(pace=pace, max_tokens=tokens, label="assistant")
+    session = MessengerAgent(model, tools=[tool(define)], store=SQLiteStore(store_path))
+    pipeline = build_pipeline(session)
+    out.write(f"pipeline: {pipeline!r}\n")
+    out.write(f"tools:    {', '.join(t.name for t in session.tools)}\n\nuser: {question}\n")
+    transcript = Transcript(out, session)
+    async with pipeline.stream(question) as stream:
         async for chunk in stream:
-            text, critique, stats = chunk.delta
-            if text or critique:
-                count += 1
-                first = first if first is not None else time.perf_counter() - started
-            if critique and not critic_started:
-                critic_started = True
-                out.write("\n\ncritic: ")
-            out.write(text + critique)
-            if stats:
-                out.write(f"\n\n[statistics, once the text was whole: {stats}]")
-            out.flush()
-    duration = time.perf_counter() - started
-    return DemoReport(count, first if first is not None else duration, duration)
+            reply, remark = chunk.delta
+            transcript.show(reply, remark)
+    transcript.show(Reply(), "")
+    out.write(f"\n\nconversation {session.conversation.id}: ")
+    out.write(f"{len(session.conversation)} messages kept in {store_path}\n")
+    return session.metrics

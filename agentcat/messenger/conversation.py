@@ -125,9 +125,15 @@ class Conversation:
 
     def visible(self) -> tuple[Message, ...]:
         """The messages to send to a model: all but those a later one supersedes (a retry of an
-        interrupted reply says ``metadata={"supersedes": its_id}``; the log keeps both)."""
+        interrupted reply says ``metadata={"supersedes": its_id}``; the log keeps both) and
+        the interrupted replies that said nothing at all."""
         superseded = {m.metadata["supersedes"] for m in self.messages if "supersedes" in m.metadata}
-        return tuple(m for m in self.messages if m.id not in superseded)
+        return tuple(
+            m
+            for m in self.messages
+            if m.id not in superseded
+            and not (m.metadata.get("interrupted") and not m.content and not m.parts)
+        )
 
     def __len__(self) -> int:
         return len(self.messages)

@@ -25,6 +25,8 @@ from agentcat.messenger.reply import Reply, Usage
 
 __all__ = ["MessageChunk", "Meter", "StreamingMetrics", "with_errors"]
 
+_NO_USAGE = Usage()
+
 
 @frozen
 class MessageChunk:
@@ -78,12 +80,13 @@ class StreamingMetrics:
         """The metrics of a stream from its chunks, in order (all of them, or those so far)."""
         tally = _Tally()
         for chunk in chunks:
-            tally.count(chunk)
+            tally.count(chunk.latency_ms, chunk.done, chunk.reply or chunk.delta)
         return tally.metrics(None)
 
 
 class _Tally:
-    """What the metrics are computed from, counted chunk by chunk."""
+    """What the metrics are computed from, counted chunk by chunk (by a :class:`Meter`, or a
+    session as its replies pass)."""
 
     __slots__ = ("complete", "content", "first", "last", "received", "usage")
 
@@ -91,21 +94,26 @@ class _Tally:
         self.first: float | None = None
         self.last: float | None = None
         self.received = self.content = 0
-        self.usage = Usage()
+        self.usage = _NO_USAGE
         self.complete = False
 
-    def count(self, chunk: MessageChunk) -> None:
-        self.last = chunk.latency_ms
-        if chunk.done:
+    def count(self, latency_ms: float, done: bool, delta: Reply | str) -> None:
+        """Count a chunk that came ``latency_ms`` after the start, with ``delta``."""
+        self.last = latency_ms
+        if done:
             self.complete = True
         else:
             self.received += 1
-        if chunk.reply is not None and chunk.reply.usage != Usage():
-            self.usage = self.usage + chunk.reply.usage
-        if chunk.has_content:
+        if isinstance(delta, Reply):
+            if delta.usage != _NO_USAGE:
+                self.usage = self.usage + delta.usage
+            content = bool(delta.fragments)
+        else:
+            content = bool(delta)
+        if content:
             self.content += 1
             if self.first is None:
-                self.first = chunk.latency_ms
+                self.first = latency_ms
 
     def metrics(self, now_ms: float | None) -> StreamingMetrics:
         total = self.last if self.complete or now_ms is None else now_ms
@@ -167,7 +175,7 @@ class Meter(AsyncIterator[MessageChunk]):
         read = MessageChunk(
             self.message_id, text, self._accumulated, chunk.done, chunk.index, latency, reply
         )
-        self._tally.count(read)
+        self._tally.count(latency, chunk.done, delta)
         return read
 
 

@@ -13,7 +13,9 @@ import anyio
 import anyio.abc
 
 from agentcat._promise import StreamedPromise
+from agentcat._runtime import deltas
 from agentcat.chunks import ChunkStream
+from agentcat.errors import MonoidError
 from agentcat.messenger.message import Message
 from agentcat.messenger.reply import Reply
 from agentcat.monoids import STR
@@ -69,24 +71,35 @@ class MessagePromise(ChunkStream[str, Message]):
     @classmethod
     def resolved(cls, message: Message) -> MessagePromise:
         """The promise of a message that is complete already (its content is one delta)."""
-        promise = cls(ChunkStream.of([message.content]), role=message.role)
+        promise = cls(deltas([message.content]), role=message.role)
         promise._whole = (message,)
+        return promise
+
+    @classmethod
+    def _stamped(cls, tokens: ChunkStream[Reply, Any], stamp: Message) -> MessagePromise:
+        """The promise of the message ``stamp`` (its id, role, timestamp and metadata), whose
+        content is still streaming: what a session keeps in its store before the reply comes."""
+        promise = cls(tokens, role=stamp.role)
+        promise._stamp = stamp
         return promise
 
     @property
     def draft(self) -> Message:
-        """The message as it stands: the text so far, with the promise's role, id, timestamp
-        and metadata (what a view shows, or a store keeps, of a reply still streaming)."""
+        """The message as it stands: what has come so far (of a stream of replies, the reply
+        so far, thinking and tool calls included), with the promise's role, id, timestamp and
+        metadata (what a view shows, or a store keeps, of a reply still streaming)."""
         stamp = self._stamp
+        so_far = None
+        if self._of is not None:
+            with contextlib.suppress(MonoidError):  # no delta has told the stream's type yet
+                so_far = self._of.accumulated
+        if isinstance(so_far, Reply):
+            return Message.of_reply(
+                so_far, stamp.role, id=stamp.id, timestamp=stamp.timestamp, metadata=stamp.metadata
+            )
         return Message(self.accumulated, stamp.role, stamp.id, stamp.timestamp, stamp.metadata)
 
     async def _assemble(self) -> Message:
-        stamp = self._stamp
-        whole = None if self._of is None else self._of.accumulated
-        if isinstance(whole, Reply):
-            return Message.of_reply(
-                whole, stamp.role, id=stamp.id, timestamp=stamp.timestamp, metadata=stamp.metadata
-            )
         return self.draft
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:

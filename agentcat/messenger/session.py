@@ -1,27 +1,41 @@
 """`MessengerAgent`: a chat session over a messenger, a streaming agent from the conversation
-so far to the reply (``StreamingAgent[Conversation, Reply]``).
+so far to the reply (``StreamingAgent[Conversation, Reply]``), with the tools it may call.
 
 Providers are stateless, so a messenger is given the whole conversation each turn; the session
-holds it, one immutable value after another: :meth:`MessengerAgent.send` adds the user's
-message, :meth:`MessengerAgent.receive` streams the replies, each added once complete, so the
-next turn sees it. With a store, every message is kept as it is added, and a reply as it
-streams (see :mod:`agentcat.messenger.store`).
+holds it, one immutable value after another. A turn answers one user message: the messenger's
+reply streams; if it calls tools, the session runs them (concurrently, each as an agent whose
+failure is a result marked as an error), adds their results and asks again, until the reply
+calls none or ``max_rounds`` is reached. Every reply of a turn streams, and each message is
+added to the conversation once complete, so the next request sees it. With a store, every
+message is kept as it is added, and a reply while it streams (at each sentence's end), so a
+reply cut short is kept marked ``interrupted`` with what it had said.
+
+The session is itself a streaming agent, of a user message to the assistant's reply over the
+whole turn (``session.invoke(message)``), so it composes with ``>>``; it is a stateful one,
+and the laws hold of its messenger, not of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import aclosing
 
 import anyio
 
+from agentcat._runtime import HOST, gather
 from agentcat.agent import agent
+from agentcat.errors import ToolRoundsError
 from agentcat.messenger.conversation import Conversation
 from agentcat.messenger.message import Message
+from agentcat.messenger.metrics import StreamingMetrics, _Tally
 from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
-from agentcat.messenger.reply import Reply, as_reply
-from agentcat.messenger.store import ConversationStore
+from agentcat.messenger.reply import REPLY, Reply, ToolCallPart, ToolResultPart, as_reply
+from agentcat.messenger.store import ConversationStore, Pending, interrupted
+from agentcat.messenger.tools import Tool
 from agentcat.streaming import StreamingAgent
-from agentcat.transducers import map_deltas
+from agentcat.transducers import Transducer, map_deltas, transducer
 
 __all__ = ["MessengerAgent", "conversation_prompt", "text_messenger"]
 
@@ -33,23 +47,32 @@ def conversation_prompt(conversation: Conversation) -> str:
 
 
 def text_messenger(model: StreamingAgent[str, str]) -> StreamingAgent[Conversation, Reply]:
-    """A messenger made of a model of text (the embedded model, say): the conversation as a
-    prompt, then the model, its text deltas as replies. It is a composition like any other:
+    """A messenger made of a model of text: the conversation as a prompt, then the model, its
+    text deltas as replies. It is a composition like any other:
     ``agent(conversation_prompt) >> model >> map_deltas(as_reply)``."""
     prompt = agent(conversation_prompt)
     return prompt >> model >> map_deltas(as_reply)
 
 
-class MessengerAgent:
-    """A chat session: the conversation so far, and the messenger that answers it.
+class MessengerAgent(StreamingAgent[str | Message, Reply]):
+    """A chat session: the conversation so far, the messenger that answers it, and the tools
+    the messenger may call.
 
     ``MessengerAgent(messenger)`` starts a new conversation; ``conversation=`` goes on with
-    one (reopened from a store, say). ``store=`` keeps every message as it is added, and
-    each reply as it streams, so that a reply cut short is kept marked ``interrupted``.
+    one (reopened from a store, say). ``tools=`` are offered to the model (the conversation
+    holds their specs) and run when it calls them; ``max_rounds`` bounds the rounds of tool
+    calls in one turn. ``store=`` keeps every message as it is added, and each reply as it
+    streams.
+
+    Two ways to talk: ``async for chunk in session.invoke(message)`` streams the turn's
+    replies as one reply (``await`` the stream for it whole), while :meth:`send` and
+    :meth:`receive` give each message of the turn (replies and tool results) as its own
+    :class:`MessagePromise`.
 
     Raises:
-        TypeError: ``messenger`` is not a streaming agent, or ``conversation`` not a
-            :class:`Conversation`.
+        TypeError: ``messenger`` is not a streaming agent, ``conversation`` not a
+            :class:`Conversation`, or an item of ``tools`` not a :class:`agentcat.Tool`.
+        ValueError: ``max_rounds`` is less than 1, or two tools have one name.
     """
 
     def __init__(
@@ -57,7 +80,9 @@ class MessengerAgent:
         messenger: StreamingAgent[Conversation, Reply],
         *,
         conversation: Conversation | None = None,
+        tools: Iterable[Tool] = (),
         store: ConversationStore | None = None,
+        max_rounds: int = 8,
     ) -> None:
         if not isinstance(messenger, StreamingAgent):
             raise TypeError(
@@ -66,64 +91,248 @@ class MessengerAgent:
             )
         if conversation is not None and not isinstance(conversation, Conversation):
             raise TypeError(f"conversation= takes a Conversation, not {conversation!r}")
+        if not isinstance(max_rounds, int) or max_rounds < 1:
+            raise ValueError(f"max_rounds is an int of 1 or more, not {max_rounds!r}")
+        offered = tuple(tools)
+        for item in offered:
+            if not isinstance(item, Tool):
+                raise TypeError(f"tools= takes tools (agentcat.tool(an_agent)), not {item!r}")
         self.messenger = messenger
-        self._conversation = conversation if conversation is not None else Conversation()
+        self.max_rounds = max_rounds
+        self._tools = {item.name: item for item in offered}
+        started = conversation if conversation is not None else Conversation()
+        if offered:
+            started = started.offering(item.spec for item in offered)
+        self._conversation = started
         self._store = store
-        self._unanswered = 0
+        self._outbox: list[Message] = []
+        self._watch: _Watch | None = None
 
     def __repr__(self) -> str:
         return f"MessengerAgent({self.messenger!r}, {len(self._conversation)} messages)"
 
     @property
+    def name(self) -> str:
+        return f"MessengerAgent({self.messenger.name})"
+
+    @property
+    def runs_tasks(self) -> bool:
+        return self.messenger.runs_tasks
+
+    @property
     def conversation(self) -> Conversation:
-        """The conversation so far: every message sent, every reply complete."""
+        """The conversation so far: every message answered, every reply complete."""
         return self._conversation
 
-    async def send(self, content: str | Message) -> Message:
-        """Add the user's message (a ``Message`` as it is, text as a ``user`` message) to the
-        conversation, and keep it in the store; it is answered by the next :meth:`receive`.
+    @property
+    def metrics(self) -> StreamingMetrics | None:
+        """How the latest turn went, or is going (live, while it streams): time to its first
+        token, its time so far, and the tokens its replies reported; ``None`` before the
+        first turn."""
+        return None if self._watch is None else self._watch.metrics()
+
+    @property
+    def tools(self) -> tuple[Tool, ...]:
+        """The tools the model may call."""
+        return tuple(self._tools.values())
+
+    def send(self, content: str | Message) -> Message:
+        """The user's message (a ``Message`` as it is, text as a ``user`` message), at once:
+        it is added to the conversation, and kept in the store, when :meth:`receive` answers
+        it, in the order sent.
 
         Raises:
             TypeError: ``content`` is neither text nor a message.
         """
-        if isinstance(content, str):
-            message = Message(content, "user")
-        elif isinstance(content, Message):
-            message = content
-        else:
-            raise TypeError(f"send() takes text or a Message, not {content!r}")
-        await self._add(message)
-        self._unanswered += 1
+        message = _message(content)
+        self._outbox.append(message)
         return message
 
     def receive(self) -> MessageSequencePromise:
-        """The replies to the messages sent since the last ``receive``, one per message, in
-        order, each streaming as it comes; each is added to the conversation once complete,
-        before the next is asked for, so it sees it. ``await`` it for the replies whole."""
-        count, self._unanswered = self._unanswered, 0
-        return MessageSequencePromise(self._replies(count))
+        """The turns that answer the messages sent since the last ``receive``, in order: for
+        each, its replies and tool results, each streaming as it comes and added to the
+        conversation once complete, before the next is asked for. ``await`` it for the
+        messages whole.
 
-    async def _replies(self, count: int) -> AsyncIterator[MessagePromise]:
-        for _ in range(count):
-            conversation = self._conversation
-            stream = self.messenger.stream(conversation)
-            promise = MessagePromise(stream)
-            pending = None
-            if self._store is not None:
-                pending = await self._store.begin(conversation, promise.draft)
-            yield promise
-            try:
-                reply = await promise
-            except BaseException:
-                if pending is not None:
-                    with anyio.CancelScope(shield=True):  # what came is kept, even if cancelled
-                        await pending.update(promise.draft)
-                raise
-            self._conversation = self._conversation.append(reply)
+        Raises (when read):
+            ToolRoundsError: a turn reached ``max_rounds`` rounds of tool calls.
+        """
+        sent, self._outbox = self._outbox, []
+        return MessageSequencePromise(self._turns(sent))
+
+    def retry(self) -> MessageSequencePromise:
+        """A new turn in the place of the reply that was cut short, the conversation's last
+        message: its first reply ``supersedes`` the cut one, which the model no longer sees
+        (:meth:`Conversation.visible`), while the conversation and the store keep both.
+
+        Raises:
+            ValueError: the last message is not a reply cut short (marked ``interrupted``).
+        """
+        last = self._conversation.last_message
+        if last is None or not last.metadata.get("interrupted"):
+            raise ValueError(
+                "retry() answers again in the place of a reply cut short, and the last "
+                f"message is not one (it is {last!r})"
+            )
+        return MessageSequencePromise(self._turn(None, supersedes=last.id))
+
+    async def open(self, value: str | Message, /) -> AsyncIterator[Reply]:
+        """The turn that answers ``value``: the deltas of each reply in it, in order (tool
+        results are in :attr:`conversation`).
+
+        Raises (when read):
+            TypeError: ``value`` is neither text nor a message.
+            ToolRoundsError: the turn reached ``max_rounds`` rounds of tool calls.
+        """
+        async with aclosing(self._turn(_message(value))) as turn:
+            async for promise in turn:
+                stream = promise._of
+                if stream is None:  # tool results: not said by the assistant
+                    continue
+                host = HOST.get()
+                if host is not None:
+                    stream._host(host)  # a messenger that runs tasks runs them in our scope
+                async for chunk in stream.replay():
+                    if chunk.delta:
+                        yield chunk.delta
+
+    async def _turns(self, sent: list[Message]) -> AsyncIterator[MessagePromise]:
+        for message in sent:
+            async with aclosing(self._turn(message)) as turn:
+                async for promise in turn:
+                    yield promise
+
+    async def _turn(
+        self, message: Message | None, supersedes: str | None = None
+    ) -> AsyncGenerator[MessagePromise, None]:
+        """The rounds that answer ``message`` (or, of a retry, the message before the reply
+        that ``supersedes`` names): each reply, and the results of the tools it calls."""
+        watch = _Watch()
+        self._watch = watch
+        try:
+            if message is not None:
+                await self._add(message)
+            for round in range(1, self.max_rounds + 1):
+                promise, pending = await self._reply(watch, supersedes if round == 1 else None)
+                yield promise
+                reply = await self._settled(promise, pending)
+                if not reply.tool_calls:
+                    return
+                if round < self.max_rounds:
+                    jobs = [functools.partial(self._run, call) for call in reply.tool_calls]
+                    results = await gather(jobs)
+                else:
+                    results = [_refused(call, self.max_rounds) for call in reply.tool_calls]
+                contents = "\n".join(result.content for result in results)
+                answered = Message(contents, "tool", parts=tuple(results))
+                await self._add(answered)
+                yield MessagePromise.resolved(answered)
+            raise ToolRoundsError(
+                f"the model was still calling tools after {self.max_rounds} rounds "
+                "(max_rounds=); its last calls were answered as errors that say so",
+                rounds=self.max_rounds,
+            )
+        finally:
+            watch.end()
+
+    async def _reply(
+        self, watch: _Watch, supersedes: str | None
+    ) -> tuple[MessagePromise, Pending | None]:
+        """The promise of the next reply, watched as it streams, and its place in the store,
+        where it is begun."""
+        conversation = self._conversation
+        said = {} if supersedes is None else {"supersedes": supersedes}
+        stamp = Message("", "assistant", metadata=said)
+        pending = None if self._store is None else await self._store.begin(conversation, stamp)
+        watched = self.messenger >> watch.stage(pending, stamp)
+        return MessagePromise._stamped(watched.stream(conversation), stamp), pending
+
+    async def _settled(self, promise: MessagePromise, pending: Pending | None) -> Message:
+        """The whole reply, added to the conversation and finished in the store; or, if it
+        fails, what it had said added marked ``interrupted`` and kept (even when cancelled),
+        and the failure raised."""
+        try:
+            reply = await promise
+        except BaseException:
+            partial = interrupted(promise.draft)
+            self._conversation = self._conversation.append(partial)
             if pending is not None:
-                await pending.finish(reply)
+                with anyio.CancelScope(shield=True):
+                    await pending.update(partial)
+            raise
+        self._conversation = self._conversation.append(reply)
+        if pending is not None:
+            await pending.finish(reply)
+        return reply
+
+    async def _run(self, call: ToolCallPart) -> ToolResultPart:
+        found = self._tools.get(call.name)
+        if found is None:
+            offered = ", ".join(self._tools) or "none"
+            return ToolResultPart(
+                call.id, f"no tool is named {call.name!r} (offered: {offered})", is_error=True
+            )
+        return await found.run(call)
 
     async def _add(self, message: Message) -> None:
         self._conversation = self._conversation.append(message)
         if self._store is not None:
             await self._store.append(self._conversation, message)
+
+
+def _message(content: object) -> Message:
+    if isinstance(content, str):
+        return Message(content, "user")
+    if isinstance(content, Message):
+        return content
+    raise TypeError(f"a MessengerAgent is sent text or a Message, not {content!r}")
+
+
+def _refused(call: ToolCallPart, rounds: int) -> ToolResultPart:
+    return ToolResultPart(
+        call.id, f"not run: the limit of {rounds} rounds of tool calls was reached", is_error=True
+    )
+
+
+_SENTENCE_ENDS = (".", "!", "?", "\n")
+
+
+class _Watch:
+    """What a session sees of one turn as its replies pass: the metrics of the turn so far
+    (times from its start, tokens summed over its replies), and the reply so far, kept in the
+    store at the end of each sentence (and every 32 deltas), so that a process that dies
+    mid-reply leaves what it had said."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.tally = _Tally()
+
+    def now_ms(self) -> float:
+        return (time.perf_counter() - self.start) * 1000
+
+    def metrics(self) -> StreamingMetrics:
+        return self.tally.metrics(None if self.tally.complete else self.now_ms())
+
+    def end(self) -> None:
+        if not self.tally.complete:
+            self.tally.count(self.now_ms(), True, "")
+
+    def stage(self, pending: Pending | None, stamp: Message) -> Transducer[Reply, Reply]:
+        """The stage a reply passes through: each delta on at once, then counted and kept."""
+
+        @transducer
+        async def watched(deltas: AsyncIterator[Reply]) -> AsyncIterator[Reply]:
+            so_far: list[Reply] = []
+            async for delta in deltas:
+                yield delta
+                self.tally.count(self.now_ms(), False, delta)
+                if pending is None:
+                    continue
+                so_far.append(delta)
+                if delta.text.endswith(_SENTENCE_ENDS) or len(so_far) % 32 == 0:
+                    partial = REPLY.concat(so_far)
+                    await pending.update(
+                        Message.of_reply(partial, id=stamp.id, timestamp=stamp.timestamp)
+                    )
+
+        return watched

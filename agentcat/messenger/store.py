@@ -27,7 +27,7 @@ from attrs import evolve
 from agentcat.messenger.conversation import Conversation, tool_data, tool_from_data
 from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
 
-__all__ = ["ConversationStore", "Pending", "SQLiteStore"]
+__all__ = ["ConversationStore", "Pending", "SQLiteStore", "interrupted"]
 
 T = TypeVar("T")
 
@@ -146,7 +146,7 @@ class SQLiteStore:
         Raises:
             TypeError: ``message`` or the conversation has metadata with no exact JSON form.
         """
-        body = _body(_interrupted(message))
+        body = _body(interrupted(message))
         await self._run(functools.partial(_insert, conversation, message.id, body, False))
         return _SQLitePending(self, conversation.id, message.id)
 
@@ -157,7 +157,7 @@ class SQLiteStore:
             raise ValueError(
                 f"the reply kept as {message_id!r} cannot be replaced by message {message.id!r}"
             )
-        body = _body(message if complete else _interrupted(message))
+        body = _body(message if complete else interrupted(message))
 
         def replace(connection: sqlite3.Connection) -> int:
             return connection.execute(
@@ -197,7 +197,8 @@ class _SQLitePending:
         await self._store._replace(self._conversation_id, self._message_id, message, True)
 
 
-def _interrupted(message: Message) -> Message:
+def interrupted(message: Message) -> Message:
+    """``message``, a reply cut short, marked as one (``metadata["interrupted"]``)."""
     return evolve(message, metadata={**message.metadata, "interrupted": True})
 
 
