@@ -12,8 +12,9 @@ importing only from the ones below it:
   plain and streaming agents alike: :mod:`agentcat.sequence` (``>>``), :mod:`agentcat.products`
   (``&``, ``*``), :mod:`agentcat.resilience` (fallback, retry), :mod:`agentcat.fallible` (errors as
   values), :mod:`agentcat.transducers`;
-- on top: :mod:`agentcat.messenger` (messages, and the streamed ``Reply`` with its tool
-  calls) and :mod:`agentcat.models` (the embedded model);
+- on top: :mod:`agentcat.messenger` (messages, the streamed ``Reply`` with its tool calls,
+  conversations, tools, the ``MessengerAgent`` session, metrics and the store) and
+  :mod:`agentcat.models` (the embedded model, a messenger);
   the ``agentcat`` command lives in the private ``_cli``.
 
 The classes the operators build (``Pipeline``, ``Retry``, ``Lifted``...) stay in their modules,

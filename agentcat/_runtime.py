@@ -25,6 +25,7 @@ from agentcat.errors import (
     StreamingError,
     StreamScopeError,
     ToolArgumentsError,
+    ToolRoundsError,
 )
 from agentcat.monoids import Monoid, monoid_of
 
@@ -424,6 +425,7 @@ async def side_by_side(
 
 
 _MISTAKES = (AgentcatError, RecursionError)
+_FAILURES = (StreamingError, ToolArgumentsError, ToolRoundsError)
 """Errors that are the program's, not an agent's: agentcat's own (a stream read outside its
 scope, a delta of the wrong type...), and running out of stack, which at the same depth runs out
 again (and, retried at every level of nested retries, multiplies the attempts)."""
@@ -435,8 +437,9 @@ def is_mistake(error: BaseException, named: tuple[type[BaseException], ...]) -> 
     do not). Retry, fallback and ``as_result`` let such an error through, whatever they catch:
     another attempt would make it again, and a ``Failure`` would hide a bug. A
     :class:`agentcat.StreamingError` (an agent's stream failing midway) and a
-    :class:`agentcat.ToolArgumentsError` (a model's bad tool arguments) are the agent's
-    failures: not mistakes."""
-    if not isinstance(error, _MISTAKES) or isinstance(error, StreamingError | ToolArgumentsError):
+    :class:`agentcat.ToolArgumentsError` (a model's bad tool arguments) and a
+    :class:`agentcat.ToolRoundsError` (a model that would not stop calling tools) are the
+    agent's failures: not mistakes."""
+    if not isinstance(error, _MISTAKES) or isinstance(error, _FAILURES):
         return False
     return not any(issubclass(kind, _MISTAKES) and isinstance(error, kind) for kind in named)

@@ -10,6 +10,7 @@ import pytest
 from agentcat import (
     MessageChunk,
     Meter,
+    MonoidError,
     Reply,
     StreamingError,
     StreamingMetrics,
@@ -94,7 +95,7 @@ async def test_a_meter_reads_text_streams_too_and_names_what_it_cannot_read() ->
     assert [c.accumulated async for c in meter] == ["a ", "a b", "a b"]
     assert meter.metrics.estimated
     async with _numbers.stream("") as numbers:
-        with pytest.raises(TypeError, match="Reply or str deltas, not list"):
+        with pytest.raises(MonoidError, match="Reply or str deltas, not list"):
             await anext(Meter(numbers))
 
 
@@ -145,3 +146,12 @@ async def test_with_errors_shows_failures_and_raises_mistakes() -> None:
     both = Tokens(["a"]) & Tokens(["b"])
     with pytest.raises(StreamScopeError):  # a bug to fix, not a failure to show
         [item async for item in with_errors(both.stream(""))]
+
+    @streaming
+    async def typed_wrong(prompt: str) -> AsyncIterator[str]:
+        yield "Hal"
+        raise TypeError("the model's own bug: a failure like any other, shown")
+
+    *_, shown = [item async for item in with_errors(typed_wrong.stream(""))]
+    assert isinstance(shown, StreamingError)
+    assert (shown.error_type, shown.partial_output) == ("TypeError", "Hal")

@@ -20,6 +20,7 @@ from agentcat import (
     Reply,
     SQLiteStore,
     StreamingAgent,
+    StreamScopeError,
     Text,
     ToolCall,
     ToolRoundsError,
@@ -87,6 +88,25 @@ async def test_invoke_streams_the_turn_and_composes() -> None:
     shout = session >> map_deltas(text_of) >> map_deltas(str.upper)
     assert await shout.stream(Message("Once more", "user")) == "YOU SENT 5."
     assert len(session.conversation) == 6
+
+
+async def test_a_messenger_that_runs_tasks_runs_them_in_the_scope_of_the_turns_reader() -> None:
+    @agent
+    def first(pair: tuple[Reply, Reply]) -> Reply:
+        return pair[0]
+
+    session = MessengerAgent((counting & counting) >> first)
+    assert session.runs_tasks
+    with pytest.raises(StreamScopeError, match="async with stream:"):
+        [chunk async for chunk in session.invoke("Hello")]
+    async with session.invoke("Hello") as stream:
+        assert [chunk.delta.text async for chunk in stream] == ["You sent 1.", ""]
+    session.send("Again")
+    async with session.receive() as replies:
+        async for reply in replies:
+            async with reply:
+                assert [chunk.delta async for chunk in reply] == ["You sent 3.", ""]
+    assert len(session.conversation) == 4  # the refused read ran nothing, added nothing
 
 
 # The tool loop ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 - :class:`Message` (:mod:`agentcat.messenger.message`): one immutable chat message, with its
   parts (text, thinking, tool calls and results) and its exact JSON form;
-- :class:`Conversation` (:mod:`agentcat.messenger.conversation`): the messages of one chat, as
-  an immutable value;
+- :class:`Conversation` (:mod:`agentcat.messenger.conversation`): the messages of one chat and
+  the tools (:class:`ToolSpec`) its model is offered, as an immutable value;
 - :class:`Meter` and :class:`StreamingMetrics` (:mod:`agentcat.messenger.metrics`): a stream
   read as timed :class:`MessageChunk` values, and how fast it came;
 - :class:`MessagePromise`, :class:`MessageSequencePromise`
@@ -12,8 +12,8 @@
 - :class:`ConversationStore` and :class:`SQLiteStore` (:mod:`agentcat.messenger.store`): where
   conversations are kept, whole messages, a reply cut short marked as interrupted;
 - :class:`MessengerAgent` (:mod:`agentcat.messenger.session`): a chat session over a
-  messenger, ``StreamingAgent[Conversation, Reply]``; :func:`text_messenger` makes one of a
-  model of text;
+  messenger (a ``StreamingAgent[Conversation, Reply]``), which runs the tools its replies call;
+  :func:`text_messenger` makes a messenger of a model of text;
 - :func:`tool` (:mod:`agentcat.messenger.tools`): an agent as a tool a model can call, its JSON
   schema from its input annotation;
 - :class:`Reply` (:mod:`agentcat.messenger.reply`): a streamed assistant reply, text, thinking,

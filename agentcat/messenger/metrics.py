@@ -138,7 +138,7 @@ class Meter(AsyncIterator[MessageChunk]):
     any reader does (from its first chunk), so other readers and ``await`` are unaffected.
 
     Raises (when read):
-        TypeError: a delta is neither a :class:`Reply` nor a ``str``.
+        MonoidError: a delta is neither a :class:`Reply` nor a ``str``.
         StreamScopeError: the stream runs tasks and is read outside ``async with stream:``.
     """
 
@@ -168,7 +168,7 @@ class Meter(AsyncIterator[MessageChunk]):
         elif isinstance(delta, str):
             reply, text = None, delta
         else:
-            raise TypeError(
+            raise MonoidError(
                 f"a Meter reads a stream of Reply or str deltas, not {type(delta).__qualname__}"
             )
         self._accumulated += text  # (each chunk holds its own copy, as a UI keeps it)
@@ -191,7 +191,7 @@ async def with_errors(
 
     Raises:
         StreamScopeError: the stream runs tasks and is read outside ``async with stream:``.
-        MonoidError, TypeError: a delta of the wrong type, or neither text nor a reply.
+        MonoidError: a delta of the wrong type, or neither text nor a reply.
     """
     meter = Meter(stream, message_id)
     while True:
@@ -203,8 +203,8 @@ async def with_errors(
             yield error
             return
         except Exception as error:
-            if is_mistake(error, ()) or isinstance(error, TypeError):
-                raise  # agentcat's mistake, or the meter's: a bug to see, not a failure to show
+            if is_mistake(error, ()):
+                raise  # agentcat's mistake (or the meter's): a bug to see, not a failure to show
             try:
                 partial = stream.accumulated
             except MonoidError:  # it failed before a delta told its type: nothing to show

@@ -1,5 +1,5 @@
-"""Models inside the core: :class:`EmbeddedModel`, the deterministic offline model that the
-demo, the notebooks and the tests stream from. Adapters of real providers live in the
+"""Models inside the core: :class:`EmbeddedModel`, the deterministic offline messenger that the
+demo, the notebooks and the tests talk to. Adapters of real providers live in the
 ``agentcat-adapters`` workspace member."""
 
 from agentcat.models.embedded import EmbeddedModel
