@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from agentcat import (
@@ -107,6 +108,64 @@ async def test_a_messenger_that_runs_tasks_runs_them_in_the_scope_of_the_turns_r
             async with reply:
                 assert [chunk.delta async for chunk in reply] == ["You sent 3.", ""]
     assert len(session.conversation) == 4  # the refused read ran nothing, added nothing
+
+
+def endless(closed: list[str]) -> StreamingAgent[Conversation, Reply]:
+    """A messenger that says one sentence after another until it is stopped, and notes that
+    it was, under the last user message's content."""
+
+    @streaming
+    async def messenger(conversation: Conversation) -> AsyncIterator[Reply]:
+        try:
+            for count in range(1_000):
+                yield Reply((Text(0, f"S{count}. "),))
+        finally:
+            closed.append(conversation.messages[-1].content)
+
+    return messenger
+
+
+async def test_a_turn_left_early_stops_its_producer_and_keeps_what_it_said(
+    tmp_path: Path,
+) -> None:
+    closed: list[str] = []
+    store = SQLiteStore(tmp_path / "chats.db")
+    session = MessengerAgent(endless(closed), store=store)
+    async with session.invoke("one") as stream:
+        async for chunk in stream:
+            if chunk.index == 2:
+                break
+    assert closed == ["one"]  # stopped when the block was left, not later
+    session.send("two")
+    async with session.receive() as replies:
+        async for reply in replies:
+            async for text in reply:
+                if text.index == 1:
+                    break
+            break
+    assert closed == ["one", "two"]
+    cut = [(m.content, m.metadata.get("interrupted")) for m in session.conversation.messages]
+    assert cut == [("one", None), ("S0. S1. S2. ", True), ("two", None), ("S0. S1. ", True)]
+    assert await store.load(session.conversation.id) == session.conversation
+
+
+async def test_a_turn_left_unfinished_is_settled_when_the_next_begins() -> None:
+    closed: list[str] = []
+    session = MessengerAgent(endless(closed))
+    dropped = session.invoke("one")
+    with anyio.CancelScope() as scope:
+        async for chunk in dropped:  # no `async with`: the stream stays open when left
+            if chunk.index == 1:
+                scope.cancel()
+                await anyio.lowlevel.checkpoint()
+    assert closed == []
+    assert len(session.conversation) == 1
+    async with session.invoke("two") as stream:
+        first = await anext(aiter(stream))
+    assert first.delta.text == "S0. "
+    assert closed == ["one", "two"]  # the first turn's producer stopped before the second ran
+    assert [m.content for m in session.conversation.messages] == ["one", "S0. S1. ", "two", "S0. "]
+    await dropped.stream.aclose()  # (what trio asks of an iterator left unfinished)
 
 
 # The tool loop ---------------------------------------------------------------------------

@@ -59,7 +59,6 @@ class MessagePromise(ChunkStream[str, Message]):
         name = tokens._name if isinstance(tokens, ChunkStream) else role  # errors name the stage
         super().__init__(text, STR, name=name)
         self._stamp = Message("", role, metadata=metadata or {})
-        self._guest: ChunkStream[Any, Any] | None = None  # the stream, once our scope hosts it
         of = self._of
         if of is not None and of._unscoped is not None and not of._finished:
             self._needs_scope(
@@ -103,16 +102,17 @@ class MessagePromise(ChunkStream[str, Message]):
         return self.draft
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:
-        stream = self._of
-        if stream is not None and stream._host(group):  # (unless a scope of its own has)
-            self._guest = stream
+        if self._of is not None:
+            self._of._host(group)  # (unless a scope of its own has)
 
     async def _close_source(self) -> None:
+        """Closing the promise closes the stream it is the message of: its producer stops (and
+        the tasks it runs, which end with this promise's scope when it hosts them)."""
         try:
             await super()._close_source()
         finally:
-            if self._guest is not None:  # its tasks end with this promise's scope: so does it
-                await self._guest.aclose()
+            if self._of is not None:
+                await self._of.aclose()
 
 
 async def _texts(stream: ChunkStream[Any, Any]) -> AsyncIterator[str]:
@@ -204,10 +204,16 @@ async def _flatten(item: object, role: str) -> AsyncGenerator[MessagePromise, No
     elif isinstance(item, BaseException):
         raise item
     elif isinstance(item, AsyncIterable):
-        async for part in item:
-            async with aclosing(_flatten(part, role)) as promises:
-                async for promise in promises:
-                    yield promise
+        parts = aiter(item)
+        try:
+            async for part in parts:
+                async with aclosing(_flatten(part, role)) as promises:
+                    async for promise in promises:
+                        yield promise
+        finally:  # the sequence owns its content: left early, it closes what it was reading
+            close = getattr(parts, "aclose", None)
+            if close is not None:
+                await close()
     elif inspect.isawaitable(item):
         async with aclosing(_flatten(await item, role)) as promises:
             async for promise in promises:

@@ -107,6 +107,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
         self._store = store
         self._outbox: list[Message] = []
         self._watch: _Watch | None = None
+        self._current: AsyncGenerator[MessagePromise, None] | None = None  # the latest turn
 
     def __repr__(self) -> str:
         return f"MessengerAgent({self.messenger!r}, {len(self._conversation)} messages)"
@@ -202,11 +203,31 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                 async for promise in turn:
                     yield promise
 
-    async def _turn(
+    def _turn(
         self, message: Message | None, supersedes: str | None = None
     ) -> AsyncGenerator[MessagePromise, None]:
         """The rounds that answer ``message`` (or, of a retry, the message before the reply
-        that ``supersedes`` names): each reply, and the results of the tools it calls."""
+        that ``supersedes`` names): each reply, and the results of the tools it calls. A
+        session has one turn at a time: a turn left unfinished (its stream dropped, say) is
+        settled when the next one begins."""
+        turn = self._rounds(message, supersedes, self._current)
+        self._current = turn
+        return turn
+
+    async def _rounds(
+        self,
+        message: Message | None,
+        supersedes: str | None,
+        previous: AsyncGenerator[MessagePromise, None] | None,
+    ) -> AsyncGenerator[MessagePromise, None]:
+        if previous is not None:
+            try:
+                await previous.aclose()  # (nothing to do if it has ended)
+            except RuntimeError as error:
+                raise RuntimeError(
+                    "a MessengerAgent answers one turn at a time, and its previous turn is "
+                    "still being read (in another task): read it to its end first"
+                ) from error
         watch = _Watch()
         self._watch = watch
         try:
@@ -214,7 +235,12 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                 await self._add(message)
             for round in range(1, self.max_rounds + 1):
                 promise, pending = await self._reply(watch, supersedes if round == 1 else None)
-                yield promise
+                try:
+                    yield promise
+                except BaseException:  # the turn is left, by its reader, or cancelled
+                    with anyio.CancelScope(shield=True):
+                        await self._left(promise, pending)
+                    raise
                 reply = await self._settled(promise, pending)
                 if not reply.tool_calls:
                     return
@@ -264,6 +290,19 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
         if pending is not None:
             await pending.finish(reply)
         return reply
+
+    async def _left(self, promise: MessagePromise, pending: Pending | None) -> None:
+        """Settle a reply whose turn is left while it may still stream: the reply whole, if it
+        has come whole; else its producer stopped, and what it had said added and kept,
+        marked ``interrupted``."""
+        if promise._finished and promise._error is None:
+            await self._settled(promise, pending)
+            return
+        await promise.aclose()
+        partial = interrupted(promise.draft)
+        self._conversation = self._conversation.append(partial)
+        if pending is not None:
+            await pending.update(partial)
 
     async def _run(self, call: ToolCallPart) -> ToolResultPart:
         found = self._tools.get(call.name)
