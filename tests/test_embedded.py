@@ -158,6 +158,8 @@ def test_it_is_a_messenger_of_conversations_and_prompts() -> None:
 async def test_an_input_that_is_neither_text_nor_a_conversation_is_refused() -> None:
     with pytest.raises(TypeError, match="a prompt is text or a Conversation, not 3"):
         await EmbeddedModel(pace=0).stream(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="an empty conversation: nothing to answer"):
+        await EmbeddedModel(pace=0).stream(Conversation())
 
 
 def test_its_settings_are_checked() -> None:

@@ -17,6 +17,8 @@ from agentcat import (
     Conversation,
     EmbeddedModel,
     Message,
+    MessagePromise,
+    MessageSequencePromise,
     MessengerAgent,
     Reply,
     SQLiteStore,
@@ -257,20 +259,122 @@ async def test_a_call_of_a_tool_not_offered_is_answered_as_an_error() -> None:
 
 
 async def test_a_model_that_keeps_calling_tools_is_stopped_with_the_conversation_whole() -> None:
+    runs = 0
+
+    @agent
+    def counted(city: str) -> str:
+        """Counts its runs."""
+        nonlocal runs
+        runs += 1
+        return "12 degrees"
+
     @streaming
     async def insistent(conversation: Conversation) -> AsyncIterator[Reply]:
-        yield Reply((ToolCall(0, f"call {len(conversation)}", "weather", '{"city": "Oslo"}'),))
+        yield Reply((ToolCall(0, f"call {len(conversation)}", "counted", '{"city": "Oslo"}'),))
 
-    session = MessengerAgent(insistent, tools=[tool(weather)], max_rounds=2)
+    session = MessengerAgent(insistent, tools=[tool(counted)], max_rounds=2)
     session.send("Weather?")
     with pytest.raises(ToolRoundsError, match="after 2 rounds") as raised:
         await session.receive()
-    assert raised.value.rounds == 2
+    assert (raised.value.rounds, runs) == (2, 2)  # two rounds of tools ran; the third did not
     roles = [m.role for m in session.conversation.messages]
-    assert roles == ["user", "assistant", "tool", "assistant", "tool"]
+    assert roles == ["user", *["assistant", "tool"] * 3]
     last = session.conversation.messages[-1].tool_results[0]
     assert last.is_error
     assert "limit of 2 rounds" in last.content  # every call has its answer
+    none = MessengerAgent(insistent, tools=[tool(counted)], max_rounds=0)
+    with pytest.raises(ToolRoundsError):
+        await none.stream("Weather?")
+    assert runs == 2
+
+
+async def test_a_turn_left_after_a_reply_that_calls_tools_answers_every_call() -> None:
+    session = MessengerAgent(calling(("weather", '{"city": "Oslo"}')), tools=[tool(weather)])
+    session.send("Weather?")
+    async with session.receive() as messages:
+        async for message in messages:
+            await message  # the reply, whole, with its call
+            break
+    asked, answered = session.conversation.messages[1:]
+    assert asked.tool_calls[0].id == answered.tool_results[0].call_id
+    assert answered.tool_results[0].content == "not run: the turn was left first"
+
+    started = anyio.Event()
+
+    @agent
+    async def slow(city: str) -> str:
+        """Never done."""
+        started.set()
+        await anyio.sleep_forever()
+        return city
+
+    stalled = MessengerAgent(calling(("slow", '{"city": "Oslo"}')), tools=[tool(slow)])
+
+    async def ask() -> None:
+        await stalled.stream("Weather?")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(ask)
+        await started.wait()
+        group.cancel_scope.cancel()
+    result = stalled.conversation.messages[-1].tool_results[0]
+    assert (result.content, result.is_error) == ("not run: the turn was cancelled", True)
+
+
+async def test_messages_not_yet_answered_wait_for_the_next_receive() -> None:
+    session = MessengerAgent(counting)
+    session.send("one")
+    session.send("two")
+    async with session.receive() as replies:
+        async for reply in replies:
+            await reply
+            break
+    assert [m.content for m in session.conversation.messages] == ["one", "You sent 1."]
+    (later,) = await session.receive()
+    assert later.content == "You sent 3."
+
+
+async def test_a_session_has_one_turn_at_a_time() -> None:
+    gate = anyio.Event()
+
+    @streaming
+    async def held(conversation: Conversation) -> AsyncIterator[Reply]:
+        yield Reply((Text(0, "Wait. "),))
+        await gate.wait()
+        yield Reply((Text(0, "Done."),))
+
+    session = MessengerAgent(held)
+    async with session.invoke("first") as first:
+        reading = aiter(first)
+        assert (await anext(reading)).delta.text == "Wait. "
+        async with anyio.create_task_group() as group:
+
+            async def second() -> None:
+                with pytest.raises(RuntimeError, match="one turn at a time"):
+                    await session.stream("second")
+                gate.set()
+
+            group.start_soon(second)
+        assert [chunk.delta.text async for chunk in reading] == ["Done.", ""]
+    assert [m.content for m in session.conversation.messages] == ["first", "Wait. Done."]
+
+
+async def test_the_call_of_a_streaming_agent_is_content_for_a_message_sequence() -> None:
+    model = EmbeddedModel(pace=0) >> map_deltas(text_of)
+    (message,) = await MessageSequencePromise(model.invoke("Laws?"))
+    assert message.content.startswith("Laws are checked")
+    assert (await MessagePromise(EmbeddedModel(pace=0).invoke("Laws?"))).parts
+
+
+async def test_live_metrics_count_a_token_when_it_comes() -> None:
+    session = MessengerAgent(counting)
+    async with session.invoke("Hello") as stream:
+        async for _chunk in stream:
+            metrics = session.metrics
+            assert metrics is not None
+            assert metrics.latency_first_token_ms is not None  # at the first token already
+            assert not metrics.complete
+            break
 
 
 async def test_the_embedded_model_in_a_session_calls_a_tool_and_answers_from_it() -> None:
@@ -436,7 +540,7 @@ def test_bad_arguments_are_named() -> None:
         MessengerAgent(counting, conversation=[])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="tools= takes tools"):
         MessengerAgent(counting, tools=[weather])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="max_rounds is an int of 1 or more"):
-        MessengerAgent(counting, max_rounds=0)
+    with pytest.raises(ValueError, match="max_rounds is an int of 0 or more"):
+        MessengerAgent(counting, max_rounds=-1)
     with pytest.raises(TypeError, match="is sent text or a Message, not 3"):
         MessengerAgent(counting).send(3)  # type: ignore[arg-type]

@@ -3,6 +3,8 @@ they stream, a process killed mid-reply, and concurrent writers."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -150,3 +152,29 @@ async def test_a_pending_reply_is_finished_once_and_only_by_itself(tmp_path: Pat
         await pending.update(Message("late", reply.role, reply.id, reply.timestamp))
     with pytest.raises(ValueError, match="needs a database file"):
         SQLiteStore(":memory:")
+
+
+async def test_a_file_written_before_conversations_kept_tools_opens_and_gains_them(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.executescript(
+            """
+            CREATE TABLE conversations (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,
+                                        metadata TEXT NOT NULL);
+            CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                conversation_id TEXT NOT NULL REFERENCES conversations (id),
+                message_id TEXT NOT NULL, complete INTEGER NOT NULL, body TEXT NOT NULL,
+                UNIQUE (conversation_id, message_id));
+            INSERT INTO conversations VALUES ('old', '2026-11-30T10:00:00+00:00', '{}');
+            """
+        )
+    store = SQLiteStore(path)
+    old = await store.load("old")
+    assert old is not None
+    assert (old.messages, old.tools) == ((), ())
+    offered = old.offering([ToolSpec("clock")])
+    message = Message("What time is it?", "user")
+    await store.append(offered.append(message), message)
+    assert await store.load("old") == offered.append(message)

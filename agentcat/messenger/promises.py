@@ -14,7 +14,7 @@ import anyio.abc
 
 from agentcat._promise import StreamedPromise
 from agentcat._runtime import deltas
-from agentcat.chunks import ChunkStream
+from agentcat.chunks import ChunkStream, Invocation
 from agentcat.errors import MonoidError
 from agentcat.messenger.message import Message
 from agentcat.messenger.reply import Reply
@@ -29,8 +29,9 @@ class MessagePromise(ChunkStream[str, Message]):
 
     The message's role, id, timestamp and metadata are fixed when the promise is made, so every
     consumer and every ``await`` sees the same message. ``tokens`` are the text deltas, or the
-    stream of a streaming agent whose output is text or :class:`agentcat.Reply` (read without
-    consuming it: the stream stays whole for its other readers). Of a stream of replies, the
+    stream (or the call, ``agent.invoke(x)``) of a streaming agent whose output is text or
+    :class:`agentcat.Reply` (read without consuming it: the stream stays whole for its other
+    readers, and closing the promise leaves it open). Of a stream of replies, the
     chunks are the text and the whole is the message of the whole reply, with its tool calls,
     thinking and usage (:meth:`Message.of_reply`).
 
@@ -45,12 +46,18 @@ class MessagePromise(ChunkStream[str, Message]):
 
     def __init__(
         self,
-        tokens: AsyncIterator[str] | ChunkStream[str, Any] | ChunkStream[Reply, Any],
+        tokens: AsyncIterator[str]
+        | ChunkStream[str, Any]
+        | ChunkStream[Reply, Any]
+        | Invocation[str]
+        | Invocation[Reply],
         *,
         role: str = "assistant",
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self._of: ChunkStream[Any, Any] | None = None  # the stream of the text, if a stream
+        if isinstance(tokens, Invocation):
+            tokens = tokens.stream
         if isinstance(tokens, ChunkStream):
             self._of = tokens
             text: AsyncIterator[str] = _texts(tokens)
@@ -59,6 +66,7 @@ class MessagePromise(ChunkStream[str, Message]):
         name = tokens._name if isinstance(tokens, ChunkStream) else role  # errors name the stage
         super().__init__(text, STR, name=name)
         self._stamp = Message("", role, metadata=metadata or {})
+        self._guest: ChunkStream[Any, Any] | None = None  # the stream, once our scope hosts it
         of = self._of
         if of is not None and of._unscoped is not None and not of._finished:
             self._needs_scope(
@@ -102,17 +110,16 @@ class MessagePromise(ChunkStream[str, Message]):
         return self.draft
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:
-        if self._of is not None:
-            self._of._host(group)  # (unless a scope of its own has)
+        stream = self._of
+        if stream is not None and stream._host(group):  # (unless a scope of its own has)
+            self._guest = stream
 
     async def _close_source(self) -> None:
-        """Closing the promise closes the stream it is the message of: its producer stops (and
-        the tasks it runs, which end with this promise's scope when it hosts them)."""
         try:
             await super()._close_source()
         finally:
-            if self._of is not None:
-                await self._of.aclose()
+            if self._guest is not None:  # its tasks end with this promise's scope: so does it
+                await self._guest.aclose()
 
 
 async def _texts(stream: ChunkStream[Any, Any]) -> AsyncIterator[str]:
@@ -201,6 +208,8 @@ async def _flatten(item: object, role: str) -> AsyncGenerator[MessagePromise, No
             yield promise
     elif isinstance(item, ChunkStream):
         yield MessagePromise(item, role=role)
+    elif isinstance(item, Invocation):  # a streaming agent's call: its stream
+        yield MessagePromise(item.stream, role=role)
     elif isinstance(item, BaseException):
         raise item
     elif isinstance(item, AsyncIterable):

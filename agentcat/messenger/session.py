@@ -17,10 +17,10 @@ and the laws hold of its messenger, not of it.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
+from functools import partial
 
 import anyio
 
@@ -61,18 +61,25 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
     ``MessengerAgent(messenger)`` starts a new conversation; ``conversation=`` goes on with
     one (reopened from a store, say). ``tools=`` are offered to the model (the conversation
     holds their specs) and run when it calls them; ``max_rounds`` bounds the rounds of tool
-    calls in one turn. ``store=`` keeps every message as it is added, and each reply as it
-    streams.
+    calls run in one turn (a model that asks for more gets its calls answered as errors).
+    ``store=`` keeps every message as it is added, and each reply as it streams.
 
     Two ways to talk: ``async for chunk in session.invoke(message)`` streams the turn's
-    replies as one reply (``await`` the stream for it whole), while :meth:`send` and
-    :meth:`receive` give each message of the turn (replies and tool results) as its own
-    :class:`MessagePromise`.
+    replies as one reply, and ``await session.stream(message)`` is that reply whole (as for
+    every streaming agent, ``await session.invoke(message)`` is the stream, which runs only
+    when it is read); :meth:`send` and :meth:`receive` give each message of the turn (replies
+    and tool results) as its own :class:`MessagePromise`. A turn's text is its replies' text
+    in order, as the model wrote them.
+
+    A session has one turn at a time. A turn left early (``break`` or an exception in
+    ``async with``, a cancellation) is settled at once: its producer stops, what the reply had
+    said is added marked ``interrupted`` (and kept), and tool calls it made are answered as
+    errors; a turn whose stream was dropped unread is settled so when the next turn begins.
 
     Raises:
         TypeError: ``messenger`` is not a streaming agent, ``conversation`` not a
             :class:`Conversation`, or an item of ``tools`` not a :class:`agentcat.Tool`.
-        ValueError: ``max_rounds`` is less than 1, or two tools have one name.
+        ValueError: ``max_rounds`` is less than 0, or two tools have one name.
     """
 
     def __init__(
@@ -91,8 +98,8 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
             )
         if conversation is not None and not isinstance(conversation, Conversation):
             raise TypeError(f"conversation= takes a Conversation, not {conversation!r}")
-        if not isinstance(max_rounds, int) or max_rounds < 1:
-            raise ValueError(f"max_rounds is an int of 1 or more, not {max_rounds!r}")
+        if not isinstance(max_rounds, int) or max_rounds < 0:
+            raise ValueError(f"max_rounds is an int of 0 or more, not {max_rounds!r}")
         offered = tuple(tools)
         for item in offered:
             if not isinstance(item, Tool):
@@ -108,6 +115,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
         self._outbox: list[Message] = []
         self._watch: _Watch | None = None
         self._current: AsyncGenerator[MessagePromise, None] | None = None  # the latest turn
+        self._turn_task: int | None = None  # the task in the middle of a turn, if one is
 
     def __repr__(self) -> str:
         return f"MessengerAgent({self.messenger!r}, {len(self._conversation)} messages)"
@@ -150,16 +158,17 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
         return message
 
     def receive(self) -> MessageSequencePromise:
-        """The turns that answer the messages sent since the last ``receive``, in order: for
-        each, its replies and tool results, each streaming as it comes and added to the
-        conversation once complete, before the next is asked for. ``await`` it for the
-        messages whole.
+        """The turns that answer the messages sent so far, in order: for each, its replies and
+        tool results, each streaming as it comes and added to the conversation once complete,
+        before the next is asked for. ``await`` it for the messages whole. A message leaves
+        the outbox when its turn begins: if the sequence is left early, the messages not yet
+        answered wait for the next ``receive``.
 
         Raises (when read):
-            ToolRoundsError: a turn reached ``max_rounds`` rounds of tool calls.
+            ToolRoundsError: a turn's model was still calling tools after ``max_rounds``.
+            RuntimeError: another task is in the middle of a turn of this session.
         """
-        sent, self._outbox = self._outbox, []
-        return MessageSequencePromise(self._turns(sent))
+        return MessageSequencePromise(self._turns(len(self._outbox)))
 
     def retry(self) -> MessageSequencePromise:
         """A new turn in the place of the reply that was cut short, the conversation's last
@@ -168,6 +177,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
 
         Raises:
             ValueError: the last message is not a reply cut short (marked ``interrupted``).
+            RuntimeError: (when read) another task is in the middle of a turn of this session.
         """
         last = self._conversation.last_message
         if last is None or not last.metadata.get("interrupted"):
@@ -177,15 +187,21 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
             )
         return MessageSequencePromise(self._turn(None, supersedes=last.id))
 
-    async def open(self, value: str | Message, /) -> AsyncIterator[Reply]:
-        """The turn that answers ``value``: the deltas of each reply in it, in order (tool
-        results are in :attr:`conversation`).
+    def open(self, value: str | Message, /) -> AsyncIterator[Reply]:
+        """The turn that answers ``value``: the deltas of each reply in it, in order (the
+        tool results are in :attr:`conversation`).
 
-        Raises (when read):
+        Raises:
             TypeError: ``value`` is neither text nor a message.
-            ToolRoundsError: the turn reached ``max_rounds`` rounds of tool calls.
+            ToolRoundsError: (when read) the model was still calling tools after
+                ``max_rounds``.
+            RuntimeError: (when read) another task is in the middle of a turn of this session.
         """
-        async with aclosing(self._turn(_message(value))) as turn:
+        return self._said(self._turn(_message(value)))
+
+    async def _said(self, turn: AsyncGenerator[MessagePromise, None]) -> AsyncIterator[Reply]:
+        """What the assistant says in ``turn``: the deltas of its replies."""
+        async with aclosing(turn):
             async for promise in turn:
                 stream = promise._of
                 if stream is None:  # tool results: not said by the assistant
@@ -197,69 +213,89 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                     if chunk.delta:
                         yield chunk.delta
 
-    async def _turns(self, sent: list[Message]) -> AsyncIterator[MessagePromise]:
-        for message in sent:
-            async with aclosing(self._turn(message)) as turn:
+    async def _turns(self, count: int) -> AsyncIterator[MessagePromise]:
+        for _ in range(count):
+            if not self._outbox:  # answered by another `receive` meanwhile
+                return
+            async with aclosing(self._turn(None, sent=True)) as turn:
                 async for promise in turn:
                     yield promise
 
     def _turn(
-        self, message: Message | None, supersedes: str | None = None
+        self, message: Message | None, supersedes: str | None = None, *, sent: bool = False
     ) -> AsyncGenerator[MessagePromise, None]:
-        """The rounds that answer ``message`` (or, of a retry, the message before the reply
-        that ``supersedes`` names): each reply, and the results of the tools it calls. A
-        session has one turn at a time: a turn left unfinished (its stream dropped, say) is
-        settled when the next one begins."""
-        turn = self._rounds(message, supersedes, self._current)
-        self._current = turn
+        """The rounds that answer ``message`` (the next in the outbox if ``sent``; or, of a
+        retry, the message before the reply that ``supersedes`` names): each reply, and the
+        results of the tools it calls."""
+        itself: list[AsyncGenerator[MessagePromise, None]] = []
+        turn = self._rounds(message, supersedes, sent, itself)
+        itself.append(turn)  # (so that it can take the session's turn when it begins)
         return turn
 
     async def _rounds(
         self,
         message: Message | None,
         supersedes: str | None,
-        previous: AsyncGenerator[MessagePromise, None] | None,
+        sent: bool,
+        itself: list[AsyncGenerator[MessagePromise, None]],
     ) -> AsyncGenerator[MessagePromise, None]:
-        if previous is not None:
-            try:
-                await previous.aclose()  # (nothing to do if it has ended)
-            except RuntimeError as error:
-                raise RuntimeError(
-                    "a MessengerAgent answers one turn at a time, and its previous turn is "
-                    "still being read (in another task): read it to its end first"
-                ) from error
-        watch = _Watch()
-        self._watch = watch
+        await self._begin_turn(itself[0])
+        watch = self._watch = _Watch()
         try:
+            if sent:
+                message = self._outbox.pop(0)
             if message is not None:
                 await self._add(message)
-            for round in range(1, self.max_rounds + 1):
-                promise, pending = await self._reply(watch, supersedes if round == 1 else None)
+            for round in range(self.max_rounds + 1):
+                promise, pending = await self._reply(watch, supersedes if round == 0 else None)
                 try:
                     yield promise
                 except BaseException:  # the turn is left, by its reader, or cancelled
-                    with anyio.CancelScope(shield=True):
-                        await self._left(promise, pending)
+                    with anyio.move_on_after(_SETTLING, shield=True):
+                        reply = await self._left(promise, pending)
+                        if reply is not None and reply.tool_calls:
+                            await self._answered(reply.tool_calls, "the turn was left first")
                     raise
                 reply = await self._settled(promise, pending)
                 if not reply.tool_calls:
                     return
-                if round < self.max_rounds:
-                    jobs = [functools.partial(self._run, call) for call in reply.tool_calls]
-                    results = await gather(jobs)
-                else:
-                    results = [_refused(call, self.max_rounds) for call in reply.tool_calls]
-                contents = "\n".join(result.content for result in results)
-                answered = Message(contents, "tool", parts=tuple(results))
-                await self._add(answered)
-                yield MessagePromise.resolved(answered)
-            raise ToolRoundsError(
-                f"the model was still calling tools after {self.max_rounds} rounds "
-                "(max_rounds=); its last calls were answered as errors that say so",
-                rounds=self.max_rounds,
-            )
+                if round == self.max_rounds:
+                    await self._answered(
+                        reply.tool_calls, f"the limit of {self.max_rounds} rounds was reached"
+                    )
+                    raise ToolRoundsError(
+                        f"the model was still calling tools after {self.max_rounds} rounds of "
+                        "them (max_rounds=); its last calls were answered as errors that say so",
+                        rounds=self.max_rounds,
+                    )
+                try:
+                    results = await gather([partial(self._run, c) for c in reply.tool_calls])
+                except BaseException:  # cancelled while the tools ran: each call is answered
+                    with anyio.move_on_after(_SETTLING, shield=True):
+                        await self._answered(reply.tool_calls, "the turn was cancelled")
+                    raise
+                yield MessagePromise.resolved(await self._add_results(results))
         finally:
             watch.end()
+            self._turn_task = None
+
+    async def _begin_turn(self, turn: AsyncGenerator[MessagePromise, None]) -> None:
+        """Take the session's one turn: settle the previous turn if this task left it
+        unfinished (its stream dropped, say).
+
+        Raises:
+            RuntimeError: another task is in the middle of a turn.
+        """
+        task = anyio.get_current_task().id
+        if self._turn_task is not None and self._turn_task != task:
+            raise RuntimeError(
+                "a MessengerAgent answers one turn at a time, and another task is in the "
+                "middle of one: read it to its end (or leave its `async with`) first"
+            )
+        previous, self._current = self._current, turn
+        if previous is not None:
+            await previous.aclose()  # (nothing to do if it has ended)
+        self._turn_task = task
 
     async def _reply(
         self, watch: _Watch, supersedes: str | None
@@ -283,7 +319,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
             partial = interrupted(promise.draft)
             self._conversation = self._conversation.append(partial)
             if pending is not None:
-                with anyio.CancelScope(shield=True):
+                with anyio.move_on_after(_SETTLING, shield=True):
                     await pending.update(partial)
             raise
         self._conversation = self._conversation.append(reply)
@@ -291,18 +327,33 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
             await pending.finish(reply)
         return reply
 
-    async def _left(self, promise: MessagePromise, pending: Pending | None) -> None:
+    async def _left(self, promise: MessagePromise, pending: Pending | None) -> Message | None:
         """Settle a reply whose turn is left while it may still stream: the reply whole, if it
-        has come whole; else its producer stopped, and what it had said added and kept,
-        marked ``interrupted``."""
+        has come whole (and is given back); else its producer stopped, and what it had said
+        added and kept, marked ``interrupted``."""
         if promise._finished and promise._error is None:
-            await self._settled(promise, pending)
-            return
+            return await self._settled(promise, pending)
         await promise.aclose()
+        if promise._of is not None:
+            await promise._of.aclose()  # the producer stops, for every reader
         partial = interrupted(promise.draft)
         self._conversation = self._conversation.append(partial)
         if pending is not None:
             await pending.update(partial)
+        return None
+
+    async def _answered(self, calls: Iterable[ToolCallPart], why: str) -> None:
+        """Answer ``calls`` without running them, each with a result marked as an error that
+        says ``why``: a provider refuses a conversation with a call left unanswered."""
+        await self._add_results(
+            [ToolResultPart(c.id, f"not run: {why}", is_error=True) for c in calls]
+        )
+
+    async def _add_results(self, results: Iterable[ToolResultPart]) -> Message:
+        parts = tuple(results)
+        message = Message("\n".join(part.content for part in parts), "tool", parts=parts)
+        await self._add(message)
+        return message
 
     async def _run(self, call: ToolCallPart) -> ToolResultPart:
         found = self._tools.get(call.name)
@@ -327,13 +378,11 @@ def _message(content: object) -> Message:
     raise TypeError(f"a MessengerAgent is sent text or a Message, not {content!r}")
 
 
-def _refused(call: ToolCallPart, rounds: int) -> ToolResultPart:
-    return ToolResultPart(
-        call.id, f"not run: the limit of {rounds} rounds of tool calls was reached", is_error=True
-    )
-
-
 _SENTENCE_ENDS = (".", "!", "?", "\n")
+
+_SETTLING = 10.0
+"""Seconds that settling a turn left early (stopping the reply, keeping what it said) may take
+shielded from the cancellation that left it."""
 
 
 class _Watch:
@@ -363,8 +412,8 @@ class _Watch:
         async def watched(deltas: AsyncIterator[Reply]) -> AsyncIterator[Reply]:
             so_far: list[Reply] = []
             async for delta in deltas:
+                self.tally.count(self.now_ms(), False, delta)  # as it comes, not once read
                 yield delta
-                self.tally.count(self.now_ms(), False, delta)
                 if pending is None:
                     continue
                 so_far.append(delta)

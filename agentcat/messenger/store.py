@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
     metadata TEXT NOT NULL,
-    tools TEXT NOT NULL
+    tools TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -100,6 +100,11 @@ class SQLiteStore:
             if mode != "wal":
                 raise ValueError(f"{self!r} needs a database file, not {str(path)!r}")
             connection.executescript(_SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(conversations)")}
+            if "tools" not in columns:  # a file of an agentcat that kept no tools: add them
+                connection.execute(
+                    "ALTER TABLE conversations ADD COLUMN tools TEXT NOT NULL DEFAULT '[]'"
+                )
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"

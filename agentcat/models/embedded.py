@@ -116,6 +116,7 @@ class EmbeddedModel(StreamingAgent[Conversation | str, Reply]):
     Raises:
         ValueError: ``pace`` is negative or ``max_tokens`` less than 1.
         TypeError: (when streamed) the input is neither text nor a conversation.
+        ValueError: (when streamed) the conversation has no message to answer.
     """
 
     pace: float = field(default=0.02, validator=validators.ge(0))
@@ -134,6 +135,8 @@ class EmbeddedModel(StreamingAgent[Conversation | str, Reply]):
 
     async def open(self, value: Conversation | str, /) -> AsyncIterator[Reply]:
         conversation = Conversation.of(value)
+        if not conversation.visible():
+            raise ValueError(f"{self!r} was given an empty conversation: nothing to answer")
         prompt = " ".join(message.content for message in conversation.visible())
         yield Reply(usage=Usage(input_tokens=_count(prompt), reported=True), meta=self._meta())
         spent = 0
@@ -158,7 +161,7 @@ class EmbeddedModel(StreamingAgent[Conversation | str, Reply]):
 def _script(conversation: Conversation, seed: int, thinks: bool) -> Iterator[tuple[Reply, bool]]:
     """The reply's deltas, a token each, and whether each belongs to a tool call."""
     messages = conversation.visible()
-    last = messages[-1] if messages else Message("", "user")
+    last = messages[-1]
     question = _question(messages)
     call: tuple[str, str] | None = None
     if last.role == "tool":
