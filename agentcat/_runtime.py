@@ -22,6 +22,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from agentcat.errors import (
     AgentcatError,
     MonoidError,
+    ProviderError,
     StreamingError,
     StreamScopeError,
     ToolArgumentsError,
@@ -425,7 +426,7 @@ async def side_by_side(
 
 
 _MISTAKES = (AgentcatError, RecursionError)
-_FAILURES = (StreamingError, ToolArgumentsError, ToolRoundsError)
+_FAILURES = (StreamingError, ToolArgumentsError, ToolRoundsError, ProviderError)
 """Errors that are the program's, not an agent's: agentcat's own (a stream read outside its
 scope, a delta of the wrong type...), and running out of stack, which at the same depth runs out
 again (and, retried at every level of nested retries, multiplies the attempts)."""
@@ -438,8 +439,9 @@ def is_mistake(error: BaseException, named: tuple[type[BaseException], ...]) -> 
     another attempt would make it again, and a ``Failure`` would hide a bug. A
     :class:`agentcat.StreamingError` (an agent's stream failing midway) and a
     :class:`agentcat.ToolArgumentsError` (a model's bad tool arguments) and a
-    :class:`agentcat.ToolRoundsError` (a model that would not stop calling tools) are the
-    agent's failures: not mistakes."""
+    :class:`agentcat.ToolRoundsError` (a model that would not stop calling tools) and a
+    :class:`agentcat.ProviderError` (a provider refusing a request) are the agent's failures:
+    not mistakes."""
     if not isinstance(error, _MISTAKES) or isinstance(error, _FAILURES):
         return False
     return not any(issubclass(kind, _MISTAKES) and isinstance(error, kind) for kind in named)

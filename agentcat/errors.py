@@ -1,11 +1,13 @@
 """Every error agentcat raises, under one base, :class:`AgentcatError`.
 
-Each one but :class:`StreamingError` also subclasses the built-in exception a caller would
-already catch for that kind of mistake, so ``except TypeError`` around a composition keeps
-working, and ``except agentcat.AgentcatError`` catches everything agentcat itself raises.
-Failures of your own agents are never wrapped into these: they surface as they are (a stream
-adds its position to them only through :class:`StreamingError`, when they happen after output
-was passed on).
+Each one but :class:`StreamingError` and the :class:`ProviderError` family also subclasses the
+built-in exception a caller would already catch for that kind of mistake, so ``except
+TypeError`` around a composition keeps working, and ``except agentcat.AgentcatError`` catches
+everything agentcat itself raises. Failures of your own agents are never wrapped into these:
+they surface as they are (a stream adds its position to them only through
+:class:`StreamingError`, when they happen after output was passed on). A provider's failures
+are told by kind (:class:`RateLimitedError`, :class:`OverloadedError`,
+:class:`ConnectionLostError`), whatever the SDK raised.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from typing import Any
 __all__ = [
     "AgentcatError",
     "CompositionError",
+    "ConnectionLostError",
     "MonoidError",
+    "OverloadedError",
+    "ProviderError",
+    "RateLimitedError",
     "StreamClosedError",
     "StreamScopeError",
     "StreamingError",
@@ -136,3 +142,73 @@ class ToolRoundsError(AgentcatError, RuntimeError):
 
 def _tool_rounds_error(message: str, rounds: int) -> ToolRoundsError:
     return ToolRoundsError(message, rounds=rounds)
+
+
+class ProviderError(AgentcatError):
+    """A model provider refused or failed a request before its reply began (after the first
+    delta the failure is a :class:`StreamingError`, with this error as its ``__cause__``).
+
+    ``provider`` names the backend; ``status`` is the HTTP status, when there was one;
+    ``provider_type`` the provider's own name of the error (``"overloaded_error"``...);
+    ``retry_after`` the seconds the provider asked to wait, when it said; ``transient``
+    whether trying again later may succeed (``with_retry(on=(ProviderError,))`` retries every
+    kind; a caller may look at ``transient`` first).
+    """
+
+    transient = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        provider_type: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status = status
+        self.provider_type = provider_type
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = (self.provider, self.status, self.provider_type, self.retry_after)
+        return (_provider_error, (type(self), str(self), *fields), self.__dict__)
+
+
+def _provider_error(
+    kind: type[ProviderError],
+    message: str,
+    provider: str,
+    status: int | None,
+    provider_type: str | None,
+    retry_after: float | None,
+) -> ProviderError:
+    return kind(
+        message,
+        provider=provider,
+        status=status,
+        provider_type=provider_type,
+        retry_after=retry_after,
+    )
+
+
+class RateLimitedError(ProviderError):
+    """The provider is limiting the rate of requests (HTTP 429): wait ``retry_after`` seconds
+    when it says how long."""
+
+    transient = True
+
+
+class OverloadedError(ProviderError):
+    """The provider is overloaded or unavailable for now (529, 503, an ``overloaded_error``
+    event in the stream)."""
+
+    transient = True
+
+
+class ConnectionLostError(ProviderError):
+    """The connection to the provider was lost, or its reply ended without its last event."""
+
+    transient = True

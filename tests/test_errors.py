@@ -14,6 +14,7 @@ from agentcat import (
     ChunkStream,
     CompositionError,
     MonoidError,
+    RateLimitedError,
     StreamClosedError,
     StreamingError,
     StreamScopeError,
@@ -51,7 +52,11 @@ def test_the_errors_module_lists_every_error_and_the_root_has_them() -> None:
     assert set(agentcat.errors.__all__) == {
         "AgentcatError",
         "CompositionError",
+        "ConnectionLostError",
         "MonoidError",
+        "OverloadedError",
+        "ProviderError",
+        "RateLimitedError",
         "StreamClosedError",
         "StreamScopeError",
         "StreamingError",
@@ -79,6 +84,16 @@ def test_a_tool_arguments_error_survives_pickling_with_its_raw_text() -> None:
     copy = pickle.loads(pickle.dumps(ToolArgumentsError("bad", raw='{"a": ')))
     assert type(copy) is ToolArgumentsError
     assert (str(copy), copy.raw) == ("bad", '{"a": ')
+    limited = RateLimitedError("slow down", provider="claude", status=429, retry_after=2.5)
+    again = pickle.loads(pickle.dumps(limited))
+    assert type(again) is RateLimitedError
+    assert (str(again), again.provider, again.status, again.retry_after, again.transient) == (
+        "slow down",
+        "claude",
+        429,
+        2.5,
+        True,
+    )
     rounds = pickle.loads(pickle.dumps(ToolRoundsError("still calling", rounds=3)))
     assert (type(rounds), str(rounds), rounds.rounds) == (ToolRoundsError, "still calling", 3)
 

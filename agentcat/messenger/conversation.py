@@ -18,7 +18,7 @@ from typing import Any
 
 from attrs import evolve, field, frozen, validators
 
-from agentcat.messenger._frozen import frozen_mapping
+from agentcat.messenger._frozen import frozen_mapping, plain
 from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
 
 __all__ = ["Conversation", "ToolSpec"]
@@ -46,6 +46,11 @@ class ToolSpec:
     parameters: Mapping[str, Any] = field(
         factory=lambda: {"type": "object", "properties": {}}, converter=frozen_mapping
     )
+
+    def input_schema(self) -> dict[str, Any]:
+        """The schema of the arguments as plain JSON values (dicts and lists), as an SDK
+        takes it."""
+        return plain(self.parameters)  # type: ignore[no-any-return]
 
 
 def _tools(tools: Iterable[ToolSpec]) -> tuple[ToolSpec, ...]:

@@ -1,0 +1,30 @@
+"""agentcat-adapters: messengers of real LLM backends, each on its provider's official SDK.
+
+Each messenger is a streaming agent from a :class:`agentcat.Conversation` to
+:class:`agentcat.Reply` deltas, so ``>>``, fan-out, ``with_retry``, ``with_fallback`` and the
+laws apply to it as to any agent. Importing this package imports no SDK: a messenger's SDK is
+imported when its class is first named, and a missing one says which extra to install.
+
+- :class:`ClaudeMessenger` (:mod:`agentcat_adapters.claude`): Anthropic, ``anthropic`` SDK;
+- :mod:`agentcat_adapters.testing`: loopback servers that speak each provider's wire format,
+  for testing pipelines offline through the real SDKs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentcat_adapters.claude import ClaudeMessenger
+
+__all__ = ["ClaudeMessenger"]
+
+_HOMES = {"ClaudeMessenger": "agentcat_adapters.claude"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'agentcat_adapters' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

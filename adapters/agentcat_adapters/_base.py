@@ -1,0 +1,145 @@
+"""What every adapter shares: the one driver that turns a provider's stream of events into
+:class:`agentcat.Reply` deltas, the usage that providers report as running totals, and the
+walk that finds the transport failure inside an SDK's error.
+
+An adapter says four things: how a conversation becomes the SDK's request (``_request``), how
+the SDK is called (``_events``, an async context manager of its events, which it closes on
+exit so that leaving the stream reaches the socket), how its events become deltas (a fresh
+``_Decoder`` per stream, pure), and which agentcat error an SDK failure is (``_classify``).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any, ClassVar
+
+from agentcat import REPLY, Conversation, Reply, StreamingAgent, StreamingError, Usage
+from agentcat.errors import ProviderError
+
+__all__ = ["Decoder", "Totals", "WireMessenger", "causes"]
+
+
+class Decoder:
+    """Turns one stream's events into deltas; made fresh for each stream."""
+
+    @abstractmethod
+    def feed(self, event: Any) -> Iterator[Reply]:
+        """The deltas ``event`` brings (none for a ping, or an event of an unknown type)."""
+
+    @abstractmethod
+    def finish(self) -> Iterator[Reply]:
+        """The deltas at the end of the events.
+
+        Raises:
+            ConnectionLostError: the events ended before the provider's last one.
+        """
+
+
+class Totals:
+    """Usage as providers report it, running totals (snapshots), given back as the increments
+    that :data:`agentcat.REPLY` adds up: so a reply's usage is the provider's last figure,
+    never a sum of snapshots."""
+
+    _FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+    def __init__(self) -> None:
+        self._seen = dict.fromkeys(self._FIELDS, 0)
+
+    def increment(self, **snapshot: int | None) -> Usage:
+        """What ``snapshot`` (a running total per field; ``None`` or absent: not reported this
+        time) adds to what was reported before."""
+        added = {}
+        for name in self._FIELDS:
+            value = snapshot.get(name)
+            if value is None:
+                continue
+            added[name] = max(value - self._seen[name], 0)
+            self._seen[name] = max(value, self._seen[name])
+        return Usage(**added, reported=True)
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then what it was raised from or during, outward in: SDKs wrap the transport's
+    failure."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+class WireMessenger(StreamingAgent[Conversation | str, Reply]):
+    """A messenger of a provider, on its SDK: a streaming agent from a conversation (or a
+    prompt) to :class:`agentcat.Reply` deltas. The subclasses say how to speak to their SDK.
+
+    A failure before the first delta is raised as the :class:`agentcat.ProviderError` it is
+    (so ``with_retry`` and ``with_fallback`` take over); after it, as a
+    :class:`agentcat.StreamingError` whose ``partial`` is the reply so far, ``recoverable``
+    when the failure is transient, and whose ``__cause__`` is that provider error.
+    """
+
+    provider: ClassVar[str]
+    """The backend's name, in errors and in ``repr``."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    @property
+    @abstractmethod
+    def model(self) -> str:
+        """The provider's name of the model."""
+
+    def supports_tool_use(self) -> bool:
+        """Whether the model is offered the conversation's tools, and may call them."""
+        return True
+
+    async def open(self, value: Conversation | str, /) -> AsyncIterator[Reply]:
+        conversation = Conversation.of(value)
+        request = self._request(conversation)
+        decoder = self._decoder()
+        said: list[Reply] = []
+        try:
+            async with self._events(request) as events:
+                async for event in events:
+                    for delta in decoder.feed(event):
+                        if delta:
+                            said.append(delta)
+                            yield delta
+            for delta in decoder.finish():
+                if delta:
+                    said.append(delta)
+                    yield delta
+        except Exception as error:
+            failure = error if isinstance(error, ProviderError) else self._classify(error)
+            if failure is None:
+                raise
+            if not said:
+                raise failure from error
+            raise StreamingError(
+                f"{self.name} failed after {len(said)} deltas: {failure}",
+                partial=REPLY.concat(said),
+                recoverable=failure.transient,
+            ) from failure
+
+    @abstractmethod
+    def _request(self, conversation: Conversation) -> dict[str, Any]:
+        """The SDK's arguments for a reply to ``conversation`` (pure: no I/O)."""
+
+    @abstractmethod
+    def _events(self, request: dict[str, Any]) -> AbstractAsyncContextManager[AsyncIterator[Any]]:
+        """The SDK's stream of events for ``request``, closed (connection and all) on exit."""
+
+    @abstractmethod
+    def _decoder(self) -> Decoder:
+        """A fresh decoder for one stream."""
+
+    @abstractmethod
+    def _classify(self, error: BaseException) -> ProviderError | None:
+        """The agentcat error of an SDK or transport failure; ``None`` if it is neither (a
+        bug, raised as it is)."""
