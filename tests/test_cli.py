@@ -46,9 +46,9 @@ def test_the_demo_is_a_conversation_with_a_tool_call_and_a_live_reviewer(
     assert "  <- a map from one category to another that keeps identities and composition" in lines
     # The reviewer runs alongside: its remark on a sentence comes while the answer still streams.
     remarks = [n for n, line in enumerate(lines) if "[reviewer, while it streams]" in line]
-    assert len(remarks) == 3
-    assert lines[remarks[0] + 1].startswith("           ")  # the answer goes on after it
-    assert "sentence 1: 21 words, names category, composition, tool" in lines[remarks[0]]
+    assert len(remarks) == 4  # the sentence said before the tool call, and three after it
+    assert lines[remarks[1] + 1].startswith("           ")  # the answer goes on after it
+    assert "sentence 2: 16 words, names category, composition, tool" in lines[remarks[1]]
     assert lines[-1].startswith("metrics: first token after ")
     assert "tokens (as the model reported them)" in lines[-1]
     conversation_id = re.fullmatch(r"conversation (\w+): 4 messages kept in (.+)", lines[-2])
@@ -69,7 +69,7 @@ def test_the_chat_answers_each_line_keeps_it_and_goes_on_with_it(tmp_path: Path)
     assert "The define tool says: a way to add pieces up" in first.stdout
     status = [line for line in first.stdout.splitlines() if line.startswith("[done (")]
     assert len(status) == 1
-    assert "tokens (reported) | model: assistant]" in status[0]
+    assert "tokens (reported) | model: embedded]" in status[0]
     found = re.search(r"conversation (\w+), kept in", first.stdout)
     assert found is not None
     again = run(
@@ -85,6 +85,12 @@ def test_the_chat_answers_each_line_keeps_it_and_goes_on_with_it(tmp_path: Path)
     missing = run("chat", "--store", str(store), "--resume", "nope", stdin="")
     assert missing.returncode == 2
     assert "no conversation 'nope'" in missing.stderr
+    (tmp_path / "not a database").write_text("hello")
+    for where in [tmp_path, tmp_path / "not a database"]:
+        refused = run("chat", "--store", str(where), stdin="")
+        assert refused.returncode == 2
+        assert refused.stderr.startswith(f"agentcat: cannot keep conversations in {where}: ")
+        assert "Traceback" not in refused.stderr
 
 
 def test_bad_settings_are_refused() -> None:

@@ -381,7 +381,9 @@ async def test_the_embedded_model_in_a_session_calls_a_tool_and_answers_from_it(
     session = MessengerAgent(EmbeddedModel(pace=0), tools=[tool(weather)])
     reply = await session.invoke("What is the weather in Paris?")
     whole = await reply
-    assert whole.text == "Let me ask the weather tool.The weather tool says: 12 degrees in Paris."
+    assert whole.text == (  # each reply's text a paragraph of the turn's
+        "Let me ask the weather tool.\n\nThe weather tool says: 12 degrees in Paris."
+    )
     asked, told = session.conversation.messages[1].usage, session.conversation.messages[3].usage
     assert asked is not None
     assert told is not None
@@ -409,8 +411,10 @@ async def test_a_session_with_a_store_reopens_where_it_was(tmp_path: Path) -> No
     await session.receive()
     kept = await store.load(session.conversation.id)
     assert kept == session.conversation
-    again = MessengerAgent(counting, conversation=kept, store=store)
+    again = MessengerAgent(counting, conversation=kept, tools=[tool(weather)], store=store)
     assert again.conversation.tools == session.conversation.tools
+    bare = MessengerAgent(counting, conversation=kept)
+    assert bare.conversation.tools == ()  # the model is offered what the session can run
     again.send("Still there?")
     (reply,) = await again.receive()
     assert reply.content == "You sent 3."
@@ -544,3 +548,52 @@ def test_bad_arguments_are_named() -> None:
         MessengerAgent(counting, max_rounds=-1)
     with pytest.raises(TypeError, match="is sent text or a Message, not 3"):
         MessengerAgent(counting).send(3)  # type: ignore[arg-type]
+
+
+async def test_a_reply_cut_short_in_a_tool_call_does_not_show_the_call_to_the_model() -> None:
+    @streaming
+    async def cut(conversation: Conversation) -> AsyncIterator[Reply]:
+        if len(conversation) > 1:
+            yield Reply((Text(0, f"Seen: {[m.role for m in conversation.visible()]}"),))
+            return
+        yield Reply((Text(0, "Let me look."),))
+        yield Reply((ToolCall(1, "call 1", "weather", '{"ci'),))
+        raise ConnectionError("cut")
+
+    session = MessengerAgent(cut, tools=[tool(weather)])
+    with pytest.raises(ConnectionError):
+        await session.stream("Weather?")
+    cut_reply = session.conversation.messages[-1]
+    assert cut_reply.metadata["interrupted"]
+    assert cut_reply.tool_calls  # kept in the log, as it came
+    shown = session.conversation.visible()[-1]
+    assert (shown.content, shown.tool_calls) == ("Let me look.", ())
+    reply = await session.stream("And now?")
+    assert reply.text == "Seen: ['user', 'assistant', 'user']"
+
+
+async def test_a_streaming_agent_is_a_tool_too() -> None:
+    @streaming
+    async def spell(word: str) -> AsyncIterator[str]:
+        """Spell a word out."""
+        for letter in word:
+            yield letter + " "
+
+    made = tool(spell)
+    assert (made.description, made.parameters()["required"]) == ("Spell a word out.", ["word"])
+    session = MessengerAgent(calling(("spell", '{"word": "cat"}')), tools=[made])
+    assert (await session.stream("Spell cat")).text.endswith("They said: c a t ")
+
+
+async def test_the_metrics_of_a_turn_left_early_count_what_came() -> None:
+    closed: list[str] = []
+    session = MessengerAgent(endless(closed))
+    async with session.invoke("one") as stream:
+        async for chunk in stream:
+            if chunk.index == 4:
+                break
+    metrics = session.metrics
+    assert metrics is not None
+    assert metrics.complete
+    assert metrics.estimated  # the turn was cut: no count of the provider's covers it
+    assert metrics.tokens_generated == 5

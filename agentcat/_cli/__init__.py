@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from agentcat import StreamingMetrics
+from agentcat import SQLiteStore, StreamingMetrics
 from agentcat._cli.chat import run_chat
 from agentcat._cli.demo import QUESTION, run_demo
 
@@ -48,11 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pace < 0 or args.tokens < 1:
         parser.error("--pace must be at least 0 and --tokens at least 1")
+    try:
+        args.store.parent.mkdir(parents=True, exist_ok=True)
+        store = SQLiteStore(args.store)
+    except (OSError, ValueError, sqlite3.Error) as error:
+        print(f"agentcat: cannot keep conversations in {args.store}: {error}", file=sys.stderr)
+        return 2
     job: Callable[[], Awaitable[StreamingMetrics | int | None]]
     if args.command == "demo":
-        job = partial(run_demo, sys.stdout, args.store, args.question, args.pace, args.tokens)
+        job = partial(run_demo, sys.stdout, store, args.question, args.pace, args.tokens)
     else:
-        job = partial(run_chat, sys.stdout, args.store, args.resume, args.pace, args.tokens)
+        job = partial(run_chat, sys.stdout, store, args.resume, args.pace, args.tokens)
     try:
         outcome = anyio.run(job, backend=args.backend)
     except BrokenPipeError:  # the reader went away (``agentcat demo | head``): stop quietly

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TextIO
 
 import anyio
@@ -18,7 +17,7 @@ __all__ = ["run_chat"]
 
 async def run_chat(
     out: TextIO,
-    store_path: Path,
+    store: SQLiteStore,
     resume: str | None = None,
     pace: float = 0.02,
     tokens: int = 200,
@@ -26,22 +25,20 @@ async def run_chat(
 ) -> int:
     """Read a message a line at a time from ``lines`` (standard input by default), stream each
     answer to ``out`` with a status line after it, until the end of the input or ``/quit``;
-    the conversation is kept at ``store_path``, and ``resume`` goes on with a kept one.
+    the conversation is kept in ``store``, and ``resume`` goes on with a kept one.
     Returns the exit status (2 when there is no conversation ``resume`` to go on with)."""
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    store = SQLiteStore(store_path)
     conversation: Conversation | None = None
     if resume is not None:
         conversation = await store.load(resume)
         if conversation is None:
-            print(f"agentcat chat: no conversation {resume!r} in {store_path}", file=sys.stderr)
+            print(f"agentcat chat: no conversation {resume!r} in {store.path}", file=sys.stderr)
             return 2
-    model = EmbeddedModel(pace=pace, max_tokens=tokens, label="assistant")
+    model = EmbeddedModel(pace=pace, max_tokens=tokens, label="embedded")
     session = MessengerAgent(model, conversation=conversation, tools=[tool(define)], store=store)
     out.write(
         f"agentcat chat on {model.name} ({len(session.conversation)} messages so far); "
         f"tools: {', '.join(t.name for t in session.tools)}; /quit or end of input to leave\n"
-        f"conversation {session.conversation.id}, kept in {store_path}\n"
+        f"conversation {session.conversation.id}, kept in {store.path}\n"
     )
     source = lines if lines is not None else sys.stdin
     while True:

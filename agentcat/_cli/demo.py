@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import TextIO
 
 from agentcat import (
@@ -79,17 +78,16 @@ def build_pipeline(
 
 async def run_demo(
     out: TextIO,
-    store_path: Path,
+    store: SQLiteStore,
     question: str = QUESTION,
     pace: float = 0.02,
     tokens: int = 200,
 ) -> StreamingMetrics | None:
     """Ask ``question`` of an assistant on the embedded model with the glossary tool, keep the
-    conversation at ``store_path``, and write the transcript to ``out`` as it streams; the
+    conversation in ``store``, and write the transcript to ``out`` as it streams; the
     metrics of the turn are returned."""
-    store_path.parent.mkdir(parents=True, exist_ok=True)
     model = EmbeddedModel(pace=pace, max_tokens=tokens, label="assistant")
-    session = MessengerAgent(model, tools=[tool(define)], store=SQLiteStore(store_path))
+    session = MessengerAgent(model, tools=[tool(define)], store=store)
     pipeline = build_pipeline(session)
     out.write(f"pipeline: {pipeline!r}\n")
     out.write(f"tools:    {', '.join(t.name for t in session.tools)}\n\nuser: {question}\n")
@@ -100,5 +98,5 @@ async def run_demo(
             transcript.show(reply, remark)
     transcript.show(Reply(), "")
     out.write(f"\n\nconversation {session.conversation.id}: ")
-    out.write(f"{len(session.conversation)} messages kept in {store_path}\n")
+    out.write(f"{len(session.conversation)} messages kept in {store.path}\n")
     return session.metrics

@@ -21,7 +21,8 @@ def status(session: MessengerAgent) -> str:
     state = "done" if metrics.complete else "streaming"
     return (
         f"{state} ({rate_said} tokens/sec) | first token {first_said} ms | "
-        f"{metrics.tokens_generated} tokens ({counted}) | model: {session.messenger.name}"
+        f"{metrics.tokens_generated} token{'' if metrics.tokens_generated == 1 else 's'} "
+        f"({counted}) | model: {session.messenger.name}"
     )
 
 
@@ -35,23 +36,25 @@ class Transcript:
         self.seen = len(session.conversation)
         self.showing: type | None = None  # the kind of fragment being written
         self.interrupted = False  # by a remark, in the middle of the text
+        self.begun = False  # whether the run being written has shown a character yet
 
     def show(self, reply: Reply, remark: str) -> None:
         self._results()
         for fragment in reply.fragments:
             if type(fragment) is not self.showing:
                 self._close()
-                self.interrupted = False
+                self.interrupted = self.begun = False
                 self.showing = type(fragment)
                 if isinstance(fragment, Thinking):
                     self.out.write("\nassistant thinks: ")
                 elif isinstance(fragment, Text):
                     self.out.write("\nassistant: ")
             if isinstance(fragment, Thinking | Text):
-                text = fragment.text
-                if self.interrupted:  # the text goes on under where it began
+                text = fragment.text if self.begun else fragment.text.lstrip()
+                if text and self.interrupted:  # the text goes on under where it began
                     text = "\n" + " " * len("assistant: ") + text.lstrip()
                     self.interrupted = False
+                self.begun = self.begun or bool(text)
                 self.out.write(text)
             elif isinstance(fragment, ToolCall):
                 if fragment.name:

@@ -20,6 +20,7 @@ from attrs import evolve, field, frozen, validators
 
 from agentcat.messenger._frozen import frozen_mapping, plain
 from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
+from agentcat.messenger.reply import ToolCallPart
 
 __all__ = ["Conversation", "ToolSpec"]
 
@@ -130,15 +131,20 @@ class Conversation:
 
     def visible(self) -> tuple[Message, ...]:
         """The messages to send to a model: all but those a later one supersedes (a retry of an
-        interrupted reply says ``metadata={"supersedes": its_id}``; the log keeps both) and
-        the interrupted replies that said nothing at all."""
+        interrupted reply says ``metadata={"supersedes": its_id}``; the log keeps both). Of an
+        interrupted reply, the tool calls are left out (cut short, they were never made, and
+        a provider refuses a call with no result), and so is the reply if nothing is left."""
         superseded = {m.metadata["supersedes"] for m in self.messages if "supersedes" in m.metadata}
-        return tuple(
-            m
-            for m in self.messages
-            if m.id not in superseded
-            and not (m.metadata.get("interrupted") and not m.content and not m.parts)
-        )
+        shown = []
+        for message in self.messages:
+            if message.id in superseded:
+                continue
+            if message.metadata.get("interrupted"):
+                message = _without_calls(message)
+                if not message.content and not message.parts:
+                    continue
+            shown.append(message)
+        return tuple(shown)
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -187,3 +193,9 @@ def tool_data(spec: ToolSpec) -> dict[str, Any]:
 def tool_from_data(data: Mapping[str, Any]) -> ToolSpec:
     """The spec that :func:`tool_data` gave."""
     return ToolSpec(data["name"], data["description"], data["parameters"])
+
+
+def _without_calls(message: Message) -> Message:
+    if not message.tool_calls:
+        return message
+    return evolve(message, parts=[p for p in message.parts if not isinstance(p, ToolCallPart)])

@@ -88,7 +88,7 @@ class _Tally:
     """What the metrics are computed from, counted chunk by chunk (by a :class:`Meter`, or a
     session as its replies pass)."""
 
-    __slots__ = ("complete", "content", "first", "last", "received", "usage")
+    __slots__ = ("complete", "content", "cut", "first", "last", "received", "usage")
 
     def __init__(self) -> None:
         self.first: float | None = None
@@ -96,6 +96,7 @@ class _Tally:
         self.received = self.content = 0
         self.usage = _NO_USAGE
         self.complete = False
+        self.cut = False  # ended by a failure or by its reader leaving, not by its own end
 
     def count(self, latency_ms: float, done: bool, delta: Reply | str) -> None:
         """Count a chunk that came ``latency_ms`` after the start, with ``delta``."""
@@ -117,10 +118,11 @@ class _Tally:
 
     def metrics(self, now_ms: float | None) -> StreamingMetrics:
         total = self.last if self.complete or now_ms is None else now_ms
-        # The provider's count is the truth once the stream has ended; while it runs, it may be
-        # a figure sent at the start (one token, say), behind the chunks already here.
+        # The provider's count is the truth once the stream has ended as it should; while it
+        # runs, or if it was cut, it may be a figure sent at the start (one token, say), behind
+        # the chunks already here.
         reported = self.usage.reported and (
-            self.complete or self.usage.output_tokens >= self.content
+            (self.complete and not self.cut) or self.usage.output_tokens >= self.content
         )
         tokens = self.usage.output_tokens if reported else self.content
         rate = None

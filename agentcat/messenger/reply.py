@@ -216,7 +216,7 @@ class ToolCallPart:
         except json.JSONDecodeError as error:
             raise ToolArgumentsError(
                 f"the arguments of tool call {self.name or self.key!r} are not valid JSON "
-                f"({error.msg} at {error.pos}): {self.arguments_json!r}",
+                f"({error.msg}, at character {error.pos}): {self.arguments_json!r}",
                 raw=self.arguments_json,
             ) from error
 

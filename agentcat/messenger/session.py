@@ -31,7 +31,14 @@ from agentcat.messenger.conversation import Conversation
 from agentcat.messenger.message import Message
 from agentcat.messenger.metrics import StreamingMetrics, _Tally
 from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
-from agentcat.messenger.reply import REPLY, Reply, ToolCallPart, ToolResultPart, as_reply
+from agentcat.messenger.reply import (
+    REPLY,
+    Reply,
+    Text,
+    ToolCallPart,
+    ToolResultPart,
+    as_reply,
+)
 from agentcat.messenger.store import ConversationStore, Pending, interrupted
 from agentcat.messenger.tools import Tool
 from agentcat.streaming import StreamingAgent
@@ -68,8 +75,10 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
     replies as one reply, and ``await session.stream(message)`` is that reply whole (as for
     every streaming agent, ``await session.invoke(message)`` is the stream, which runs only
     when it is read); :meth:`send` and :meth:`receive` give each message of the turn (replies
-    and tool results) as its own :class:`MessagePromise`. A turn's text is its replies' text
-    in order, as the model wrote them.
+    and tool results) as its own :class:`MessagePromise`.
+
+    In the turn's stream, each reply's text begins a new paragraph (``"\n\n"`` is added
+    between two replies' text when the first does not end in white space).
 
     A session has one turn at a time. A turn left early (``break`` or an exception in
     ``async with``, a cancellation) is settled at once: its producer stops, what the reply had
@@ -108,9 +117,9 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
         self.max_rounds = max_rounds
         self._tools = {item.name: item for item in offered}
         started = conversation if conversation is not None else Conversation()
-        if offered:
-            started = started.offering(item.spec for item in offered)
-        self._conversation = started
+        # The model is offered what the session can run: a reopened conversation's tools are
+        # replaced by these (none, if none are given).
+        self._conversation = started.offering(item.spec for item in offered)
         self._store = store
         self._outbox: list[Message] = []
         self._watch: _Watch | None = None
@@ -201,6 +210,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
 
     async def _said(self, turn: AsyncGenerator[MessagePromise, None]) -> AsyncIterator[Reply]:
         """What the assistant says in ``turn``: the deltas of its replies."""
+        last: Text | None = None  # the text said last, to part the next reply from it
         async with aclosing(turn):
             async for promise in turn:
                 stream = promise._of
@@ -209,9 +219,17 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                 host = HOST.get()
                 if host is not None:
                     stream._host(host)  # a messenger that runs tasks runs them in our scope
+                parted = last is None or last.text[-1:].isspace()
                 async for chunk in stream.replay():
-                    if chunk.delta:
-                        yield chunk.delta
+                    delta = chunk.delta
+                    if not delta:
+                        continue
+                    texts = [f for f in delta.fragments if isinstance(f, Text) and f.text]
+                    if texts and not parted and last is not None:
+                        yield Reply((Text(last.key, "\n\n"),))  # a reply per paragraph
+                    parted = parted or bool(texts)
+                    last = texts[-1] if texts else last
+                    yield delta
 
     async def _turns(self, count: int) -> AsyncIterator[MessagePromise]:
         for _ in range(count):
@@ -241,6 +259,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
     ) -> AsyncGenerator[MessagePromise, None]:
         await self._begin_turn(itself[0])
         watch = self._watch = _Watch()
+        answered = False  # the turn came to its end (not cut by a failure or its reader)
         try:
             if sent:
                 message = self._outbox.pop(0)
@@ -258,6 +277,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                     raise
                 reply = await self._settled(promise, pending)
                 if not reply.tool_calls:
+                    answered = True
                     return
                 if round == self.max_rounds:
                     await self._answered(
@@ -265,7 +285,8 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                     )
                     raise ToolRoundsError(
                         f"the model was still calling tools after {self.max_rounds} rounds of "
-                        "them (max_rounds=); its last calls were answered as errors that say so",
+                        f"them (max_rounds={self.max_rounds}); its last calls were answered as "
+                        "errors that say so",
                         rounds=self.max_rounds,
                     )
                 try:
@@ -276,7 +297,7 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                     raise
                 yield MessagePromise.resolved(await self._add_results(results))
         finally:
-            watch.end()
+            watch.end(cut=not answered)
             self._turn_task = None
 
     async def _begin_turn(self, turn: AsyncGenerator[MessagePromise, None]) -> None:
@@ -401,9 +422,10 @@ class _Watch:
     def metrics(self) -> StreamingMetrics:
         return self.tally.metrics(None if self.tally.complete else self.now_ms())
 
-    def end(self) -> None:
+    def end(self, *, cut: bool) -> None:
         if not self.tally.complete:
             self.tally.count(self.now_ms(), True, "")
+            self.tally.cut = cut
 
     def stage(self, pending: Pending | None, stamp: Message) -> Transducer[Reply, Reply]:
         """The stage a reply passes through: each delta on at once, then counted and kept."""

@@ -26,6 +26,7 @@ from agentcat.agent import Agent, FunctionAgent
 from agentcat.messenger._frozen import frozen_mapping, plain
 from agentcat.messenger.conversation import ToolSpec
 from agentcat.messenger.reply import ToolCallPart, ToolResultPart
+from agentcat.streaming import Lifted, StreamingAgent
 
 __all__ = ["Tool", "json_schema", "tool"]
 
@@ -115,7 +116,10 @@ class Tool:
                 value = self._input(**arguments)
             else:
                 value = arguments
-            output = await self.agent.invoke(value)
+            if isinstance(self.agent, StreamingAgent):
+                output = await self.agent.stream(value)  # its whole output
+            else:
+                output = await self.agent.invoke(value)
         except Exception as error:
             return ToolResultPart(call.id, f"{type(error).__name__}: {error}", is_error=True)
         text = output if isinstance(output, str) else json.dumps(output, default=str)
@@ -138,7 +142,7 @@ def tool(
     """
     if not isinstance(agent, Agent):
         raise TypeError(f"a tool is an agent (decorate it with @agent), not {agent!r}")
-    function = agent.function if isinstance(agent, FunctionAgent) else None
+    function = _function_of(agent)
     described = description if description is not None else inspect.getdoc(function) or ""
     declared = agent.input_type
     argument = None
@@ -164,6 +168,13 @@ def tool(
             "required": [argument],
         }
     return Tool(agent, name or agent.name, described, schema, argument, made)
+
+
+def _function_of(agent: Agent[Any, Any]) -> Any:
+    """The function an agent was made of (``@agent``, or ``@streaming`` around one), if any."""
+    while isinstance(agent, Lifted):
+        agent = agent.agent
+    return agent.function if isinstance(agent, FunctionAgent) else None
 
 
 def _parameter_name(function: Any) -> str | None:

@@ -72,7 +72,7 @@ def _sentences() -> tuple[str, ...]:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    return re.findall(r"[^\W\d_][\w'-]*", text)  # (letters of any script)
 
 
 def _stem(word: str) -> str:
@@ -95,7 +95,7 @@ def _topics(text: str) -> list[str]:
 
 def _tokens(text: str) -> Iterator[str]:
     """``text`` cut as a model streams it: a word with the space before it, punctuation alone."""
-    yield from re.findall(r"\s*[A-Za-z0-9'-]+|\s*[^\sA-Za-z0-9'-]", text)
+    yield from re.findall(r"\s*[\w'-]+|\s*[^\s\w'-]", text)
 
 
 def _count(text: str) -> int:
@@ -228,7 +228,9 @@ def _arguments(spec: ToolSpec, question: str) -> dict[str, Any]:
     properties: Mapping[str, Any] = spec.parameters.get("properties", {})
     own = {_stem(word) for word in _topics(" ".join([spec.name.replace("_", " "), *properties]))}
     quoted = re.findall(r"\"([^\"]+)\"|'([^']+)'", question)
-    subjects = [word for word in _topics(question) if _stem(word) not in own]
+    topics = [word for word in _topics(question) if _stem(word) not in own]
+    described = _own_words(spec)  # a word of the description is what the tool is, not for
+    subjects = [word for word in topics if _stem(word) not in described] or topics
     numbers = [float(n) if "." in n else int(n) for n in re.findall(r"-?\d+(?:\.\d+)?", question)]
     arguments: dict[str, Any] = {}
     for name, schema in properties.items():
