@@ -6,6 +6,8 @@ laws apply to it as to any agent. Importing this package imports no SDK: a messe
 imported when its class is first named, and a missing one says which extra to install.
 
 - :class:`ClaudeMessenger` (:mod:`agentcat_adapters.claude`): Anthropic, ``anthropic`` SDK;
+- :class:`OpenAIMessenger` (:mod:`agentcat_adapters.openai`): OpenAI's Chat Completions, and
+  servers that speak it, ``openai`` SDK;
 - :mod:`agentcat_adapters.testing`: loopback servers that speak each provider's wire format,
   for testing pipelines offline through the real SDKs.
 """
@@ -17,10 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentcat_adapters.claude import ClaudeMessenger
+    from agentcat_adapters.openai import OpenAIMessenger
 
-__all__ = ["ClaudeMessenger"]
+__all__ = ["ClaudeMessenger", "OpenAIMessenger"]
 
-_HOMES = {"ClaudeMessenger": "agentcat_adapters.claude"}
+_HOMES = {
+    "ClaudeMessenger": "agentcat_adapters.claude",
+    "OpenAIMessenger": "agentcat_adapters.openai",
+}
 
 
 def __getattr__(name: str) -> Any:

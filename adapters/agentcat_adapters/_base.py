@@ -11,14 +11,22 @@ exit so that leaving the stream reaches the socket), how its events become delta
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ClassVar
 
 from agentcat import REPLY, Conversation, Reply, StreamingAgent, StreamingError, Usage
-from agentcat.errors import ProviderError
+from agentcat.errors import OverloadedError, ProviderError, RateLimitedError
 
-__all__ = ["Decoder", "Totals", "WireMessenger", "causes"]
+__all__ = [
+    "Decoder",
+    "Totals",
+    "WireMessenger",
+    "causes",
+    "is_transport",
+    "provider_error",
+    "seconds",
+]
 
 
 class Decoder:
@@ -71,6 +79,46 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+def provider_error(
+    provider: str,
+    said: str,
+    *,
+    status: int | None,
+    kind: str | None,
+    retry_after: float | None,
+    limiting: frozenset[str],
+    overloaded: frozenset[str],
+) -> ProviderError:
+    """The agentcat error of a provider's failure, told by its HTTP ``status`` and the
+    provider's own ``kind`` of error (its name of a rate limit is in ``limiting``, of an
+    overload in ``overloaded``): an error event inside a 200 stream has only its kind."""
+    fields: dict[str, Any] = {
+        "provider": provider,
+        "status": status,
+        "provider_type": kind,
+        "retry_after": retry_after,
+    }
+    if status == 429 or kind in limiting:
+        return RateLimitedError(f"{provider} is limiting requests: {said}", **fields)
+    if (status is not None and status >= 500) or kind in overloaded:
+        return OverloadedError(f"{provider} is overloaded: {said}", **fields)
+    return ProviderError(f"{provider} refused the request ({status}): {said}", **fields)
+
+
+def is_transport(error: BaseException) -> bool:
+    """Whether ``error`` is a transport failure of the HTTP library under an SDK (a connection
+    cut mid-body, or reset), whichever library it is (httpx, httpx2, httpcore)."""
+    return type(error).__name__ in ("RemoteProtocolError", "ReadError", "ReadTimeout")
+
+
+def seconds(value: str | None) -> float | None:
+    """A ``retry-after`` header's seconds (``None`` if absent, or a date, not a number)."""
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None
+
+
 class WireMessenger(StreamingAgent[Conversation | str, Reply]):
     """A messenger of a provider, on its SDK: a streaming agent from a conversation (or a
     prompt) to :class:`agentcat.Reply` deltas. The subclasses say how to speak to their SDK.
@@ -83,17 +131,58 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
 
     provider: ClassVar[str]
     """The backend's name, in errors and in ``repr``."""
+    client_type: ClassVar[type]
+    """The SDK's async client class."""
 
-    __slots__ = ()
+    def __init__(
+        self,
+        model: str,
+        *,
+        client: Any,
+        base_url: str | None,
+        api_key: str | None,
+        max_retries: int,
+        settings: Mapping[str, Any],
+    ) -> None:
+        kind = type(self).__name__
+        if client is not None and (base_url is not None or api_key is not None):
+            raise TypeError(f"give {kind} a client=, or base_url=/api_key=, not both")
+        if client is not None and not isinstance(client, self.client_type):
+            expected = f"{self.client_type.__module__.split('.')[0]}.{self.client_type.__name__}"
+            raise TypeError(f"client= takes an {expected}, not {client!r}")
+        self.model = model
+        """The provider's name of the model."""
+        self._client = client
+        self._base_url = base_url
+        self.__api_key = api_key  # (never shown: not in repr, errors or stores)
+        self._max_retries = max_retries
+        self._settings = {k: v for k, v in settings.items() if v is not None}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.model!r})"
 
     @property
     def name(self) -> str:
         return f"{self.provider}:{self.model}"
 
-    @property
+    @asynccontextmanager
+    async def _connected(self) -> AsyncIterator[Any]:
+        """The client to stream with: the caller's, or one made for this stream and closed at
+        its end, in the event loop that used it (an SDK client closed in another loop, or
+        left to be collected, fails there)."""
+        if self._client is not None:
+            yield self._client
+            return
+        made = self._new_client(self._base_url, self.__api_key, self._max_retries)
+        try:
+            yield made
+        finally:
+            await made.close()
+
     @abstractmethod
-    def model(self) -> str:
-        """The provider's name of the model."""
+    def _new_client(self, base_url: str | None, api_key: str | None, max_retries: int) -> Any:
+        """A client of the SDK (``None`` values: the SDK's own defaults, from its environment
+        variables)."""
 
     def supports_tool_use(self) -> bool:
         """Whether the model is offered the conversation's tools, and may call them."""

@@ -10,7 +10,9 @@ from typing import Any
 
 import anyio
 
-__all__ = ["read_body"]
+from agentcat_adapters._sse import Frame, server_sent_events
+
+__all__ = ["frames_of", "read_body"]
 
 
 @asynccontextmanager
@@ -32,3 +34,16 @@ async def read_body(response: Any) -> AsyncIterator[AsyncIterator[bytes]]:
             with contextlib.suppress(Exception):
                 async for _ in body:
                     pass
+
+
+@asynccontextmanager
+async def frames_of(calling: Any) -> AsyncIterator[AsyncIterator[Frame]]:
+    """The server-sent events of a streamed call of an SDK made with
+    ``with_streaming_response`` (the SDK sends the request, with its headers and retries, and
+    raises its errors of status), read here from the body and closed on exit."""
+    async with calling as response, read_body(response.http_response) as body:
+        frames = server_sent_events(body)
+        try:
+            yield frames
+        finally:
+            await frames.aclose()

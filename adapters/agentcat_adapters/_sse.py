@@ -1,5 +1,5 @@
-"""Server-sent events, read from the bytes of a response body: the frames of a stream, each a
-named event and its data, parsed as JSON."""
+"""Server-sent events, read from the bytes of a response body: the frames of a stream, each its
+``event:`` name (if it has one) and its ``data`` text."""
 
 from __future__ import annotations
 
@@ -8,17 +8,35 @@ import json
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-__all__ = ["server_sent_events"]
+from attrs import frozen
+
+__all__ = ["Frame", "server_sent_events"]
 
 
-async def server_sent_events(body: AsyncIterator[bytes]) -> AsyncGenerator[dict[str, Any], None]:
-    """The events of ``body``, in order: each frame's ``data`` parsed as JSON, with the frame's
-    ``event:`` name under ``"event"`` when it has one. The body may be cut anywhere (inside a
-    UTF-8 sequence, between a line and its end); frames with no data are passed over.
+@frozen
+class Frame:
+    """One server-sent event: its name (``None`` for a data-only frame) and its data."""
 
-    Raises:
-        ValueError: a frame's data is not JSON.
-    """
+    event: str | None
+    data: str
+
+    def json(self) -> Any:
+        """The data, parsed.
+
+        Raises:
+            ValueError: the data is not JSON (the message shows it).
+        """
+        try:
+            return json.loads(self.data)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"a server-sent event whose data is not JSON: {self.data!r}"
+            ) from error
+
+
+async def server_sent_events(body: AsyncIterator[bytes]) -> AsyncGenerator[Frame, None]:
+    """The frames of ``body``, in order. The body may be cut anywhere (inside a UTF-8 sequence,
+    between a line and its end); frames with no data (comments, keep-alives) are passed over."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     pending = ""
     name: str | None = None
@@ -30,20 +48,9 @@ async def server_sent_events(body: AsyncIterator[bytes]) -> AsyncGenerator[dict[
             line = line.removesuffix("\r")
             if not line:  # the end of a frame
                 if data:
-                    yield _frame(name, data)
+                    yield Frame(name, "\n".join(data))
                 name, data = None, []
             elif line.startswith("event:"):
                 name = line[len("event:") :].strip()
             elif line.startswith("data:"):
                 data.append(line[len("data:") :].removeprefix(" "))
-
-
-def _frame(name: str | None, data: list[str]) -> dict[str, Any]:
-    text = "\n".join(data)
-    try:
-        parsed = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"a server-sent event whose data is not JSON: {text!r}") from error
-    if not isinstance(parsed, dict):
-        return {"event": name, "data": parsed}
-    return {**parsed, "event": name} if name is not None else parsed

@@ -17,11 +17,19 @@ from contextlib import asynccontextmanager
 from typing import Any, ClassVar, final
 
 from agentcat import Conversation, Message, Reply, Text, Thinking, ToolCall
-from agentcat.errors import ConnectionLostError, OverloadedError, ProviderError, RateLimitedError
+from agentcat.errors import ConnectionLostError, ProviderError
 from agentcat.messenger import TextPart, ThinkingPart, ToolCallPart, ToolResultPart
-from agentcat_adapters._base import Decoder, Totals, WireMessenger, causes
-from agentcat_adapters._http import read_body
-from agentcat_adapters._sse import server_sent_events
+from agentcat_adapters._base import (
+    Decoder,
+    Totals,
+    WireMessenger,
+    causes,
+    is_transport,
+    provider_error,
+    seconds,
+)
+from agentcat_adapters._http import frames_of
+from agentcat_adapters._sse import Frame
 
 try:
     import anthropic
@@ -51,6 +59,8 @@ class ClaudeMessenger(WireMessenger):
 
     provider: ClassVar[str] = "claude"
 
+    client_type: ClassVar[type] = anthropic.AsyncAnthropic
+
     def __init__(
         self,
         model: str,
@@ -63,30 +73,25 @@ class ClaudeMessenger(WireMessenger):
         max_retries: int = 2,
         settings: Mapping[str, Any] | None = None,
     ) -> None:
-        if client is not None and (base_url is not None or api_key is not None):
-            raise TypeError("give ClaudeMessenger a client=, or base_url=/api_key=, not both")
-        if client is not None and not isinstance(client, anthropic.AsyncAnthropic):
-            raise TypeError(f"client= takes an anthropic.AsyncAnthropic, not {client!r}")
-        self._model = model
-        self._client = client
-        self._base_url = base_url
-        self.__api_key = api_key  # (never shown: not in repr, errors or stores)
-        self._max_retries = max_retries
-        self._settings: dict[str, Any] = {"max_tokens": max_tokens, **(settings or {})}
-        if temperature is not None:
-            self._settings["temperature"] = temperature
+        given = {"max_tokens": max_tokens, "temperature": temperature, **(settings or {})}
+        super().__init__(
+            model,
+            client=client,
+            base_url=base_url,
+            api_key=api_key,
+            max_retries=max_retries,
+            settings=given,
+        )
 
-    def __repr__(self) -> str:
-        return f"ClaudeMessenger({self._model!r})"
-
-    @property
-    def model(self) -> str:
-        return self._model
+    def _new_client(
+        self, base_url: str | None, api_key: str | None, max_retries: int
+    ) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(base_url=base_url, api_key=api_key, max_retries=max_retries)
 
     def _request(self, conversation: Conversation) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in conversation.visible() if m.role == "system")
         request: dict[str, Any] = {
-            "model": self._model,
+            "model": self.model,
             "messages": _messages(conversation),
             **self._settings,
         }
@@ -101,27 +106,14 @@ class ClaudeMessenger(WireMessenger):
 
     @asynccontextmanager
     async def _events(self, request: dict[str, Any]) -> AsyncIterator[AsyncIterator[Any]]:
-        owned = None
-        client = self._client
-        if client is None:
-            client = owned = anthropic.AsyncAnthropic(
-                base_url=self._base_url, api_key=self.__api_key, max_retries=self._max_retries
-            )
-        try:
-            # The SDK makes the request (headers, retries, errors before the first byte); the
-            # events are read here, as plain JSON, from a body closed on exit: the SDK's own
-            # nest of generators is not closed with its stream (trio warns when they are
-            # collected), and it builds an event of a type it does not know wrongly.
+        # The SDK makes the request (headers, retries, errors before the first byte); the
+        # events are read here, as plain JSON, from a body closed on exit: the SDK's own nest of
+        # generators is not closed with its stream (trio warns when they are collected), and it
+        # builds an event of a type it does not know wrongly.
+        async with self._connected() as client:
             calling = client.messages.with_streaming_response.create(stream=True, **request)
-            async with calling as response, read_body(response.http_response) as body:
-                events = server_sent_events(body)
-                try:
-                    yield events
-                finally:
-                    await events.aclose()
-        finally:
-            if owned is not None:
-                await owned.close()
+            async with frames_of(calling) as frames:
+                yield frames
 
     def _decoder(self) -> Decoder:
         return _ClaudeDecoder()
@@ -130,7 +122,7 @@ class ClaudeMessenger(WireMessenger):
         for cause in causes(error):
             if isinstance(cause, anthropic.APIStatusError):
                 return _status_error(cause)
-            if isinstance(cause, anthropic.APIConnectionError) or _is_transport(cause):
+            if isinstance(cause, anthropic.APIConnectionError) or is_transport(cause):
                 return ConnectionLostError(
                     f"the connection to Claude was lost: {cause}", provider=self.provider
                 )
@@ -141,36 +133,23 @@ def _status_error(error: anthropic.APIStatusError) -> ProviderError:
     body: dict[str, Any] = error.body if isinstance(error.body, dict) else {}
     inner = body.get("error")
     detail: dict[str, Any] = inner if isinstance(inner, dict) else body
-    retry_after = _seconds(error.response.headers.get("retry-after"))
+    retry_after = seconds(error.response.headers.get("retry-after"))
     said = detail.get("message") or str(error)
     return _error(error.status_code, detail.get("type"), said, retry_after)
 
 
-def _error(status: int, kind: str | None, said: str, retry_after: float | None) -> ProviderError:
-    """The agentcat error of a status and Claude's type of error."""
-    fields: dict[str, Any] = {
-        "provider": "claude",
-        "status": status,
-        "provider_type": kind,
-        "retry_after": retry_after,
-    }
-    if status == 429 or kind == "rate_limit_error":
-        return RateLimitedError(f"Claude is limiting requests: {said}", **fields)
-    if status in (500, 502, 503, 504, 529) or kind in ("overloaded_error", "api_error"):
-        return OverloadedError(f"Claude is overloaded: {said}", **fields)
-    return ProviderError(f"Claude refused the request ({status}): {said}", **fields)
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None
-
-
-def _is_transport(error: BaseException) -> bool:
-    """A transport failure of the HTTP library under the SDK (a connection cut mid-body)."""
-    return type(error).__name__ in ("RemoteProtocolError", "ReadError", "ReadTimeout")
+def _error(
+    status: int | None, kind: str | None, said: str, retry_after: float | None
+) -> ProviderError:
+    return provider_error(
+        "claude",
+        said,
+        status=status,
+        kind=kind,
+        retry_after=retry_after,
+        limiting=frozenset({"rate_limit_error"}),
+        overloaded=frozenset({"overloaded_error", "api_error"}),
+    )
 
 
 class _ClaudeDecoder(Decoder):
@@ -180,7 +159,8 @@ class _ClaudeDecoder(Decoder):
         self.totals = Totals()
         self.stopped = False
 
-    def feed(self, event: dict[str, Any]) -> Iterator[Reply]:
+    def feed(self, frame: Frame) -> Iterator[Reply]:
+        event = frame.json()
         kind = event.get("type")
         if kind == "message_start":
             message = event.get("message", {})

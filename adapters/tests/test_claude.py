@@ -10,7 +10,15 @@ import anthropic
 import anyio
 import pytest
 from agentcat_adapters import ClaudeMessenger
-from agentcat_adapters.testing import AwaitHangup, Drop, Loopback, Request, Response, loopback
+from agentcat_adapters.testing import (
+    AwaitHangup,
+    Drop,
+    Loopback,
+    Request,
+    Response,
+    loopback,
+    rechunked,
+)
 from agentcat_adapters.testing import anthropic as wire
 
 from agentcat import (
@@ -164,7 +172,7 @@ async def test_a_conversation_is_sent_back_faithfully() -> None:
 
 @pytest.mark.parametrize("sizes", [[1], [2, 3], [3, 1, 2]])
 async def test_tiny_http_chunks_cut_inside_characters_give_the_same_reply(sizes: list[int]) -> None:
-    cut = Response(HELLO.status, HELLO.headers, wire.split(HELLO.body, sizes))
+    cut = rechunked(HELLO, sizes)
     async with claude(cut) as (messenger, _):
         reply = await messenger.stream("Hi")
     assert (reply.text, reply.usage) == ("Hello, wörld", Usage(12, 7, reported=True))

@@ -11,6 +11,16 @@ from agentcat_adapters.testing.server import (
     Request,
     Response,
     loopback,
+    rechunked,
 )
 
-__all__ = ["AwaitHangup", "Drop", "Loopback", "Pause", "Request", "Response", "loopback"]
+__all__ = [
+    "AwaitHangup",
+    "Drop",
+    "Loopback",
+    "Pause",
+    "Request",
+    "Response",
+    "loopback",
+    "rechunked",
+]

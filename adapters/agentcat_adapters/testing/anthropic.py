@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from agentcat_adapters.testing.server import Response, Step
+from agentcat_adapters.testing.server import Response, Step, streamed
 
 __all__ = [
     "error",
@@ -18,7 +18,6 @@ __all__ = [
     "message_stop",
     "ping",
     "reply",
-    "split",
     "status",
     "text_block",
     "thinking_block",
@@ -115,13 +114,9 @@ def error(kind: str = "overloaded_error", message: str = "Overloaded") -> bytes:
 
 def reply(*frames: bytes | Sequence[bytes] | Step) -> Response:
     """A streamed reply of ``frames`` (a frame, a list of them, or a server step)."""
-    body: list[Step] = []
-    for frame in frames:
-        if isinstance(frame, list | tuple):
-            body.extend(frame)
-        else:
-            body.append(frame)  # type: ignore[arg-type]
-    return Response(200, {"content-type": "text/event-stream", "request-id": "req_loop"}, body)
+    return streamed(
+        *frames, headers={"content-type": "text/event-stream", "request-id": "req_loop"}
+    )
 
 
 def status(code: int, kind: str, message: str, *, retry_after: float | None = None) -> Response:
@@ -131,23 +126,3 @@ def status(code: int, kind: str, message: str, *, retry_after: float | None = No
         headers["retry-after"] = str(retry_after)
     body = json.dumps({"type": "error", "error": {"type": kind, "message": message}}).encode()
     return Response(code, headers, [body])
-
-
-def split(steps: Iterable[Step], sizes: Sequence[int]) -> list[Step]:
-    """The byte steps cut into HTTP chunks of ``sizes`` bytes in turn (1 to 3 bytes, say), across
-    frame boundaries and inside UTF-8 sequences; other steps stay where they were."""
-    out: list[Step] = []
-    pending = b""
-    turn = 0
-    for step in [*steps, None]:
-        if isinstance(step, bytes):
-            pending += step
-            continue
-        while pending:
-            size = sizes[turn % len(sizes)]
-            turn += 1
-            out.append(pending[:size])
-            pending = pending[size:]
-        if step is not None:
-            out.append(step)
-    return out

@@ -13,7 +13,7 @@ connection: how a test sees cancellation reach the socket). Nothing here imports
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,7 +21,17 @@ import anyio
 import anyio.abc
 from attrs import define, field, frozen
 
-__all__ = ["AwaitHangup", "Drop", "Loopback", "Pause", "Request", "Response", "loopback"]
+__all__ = [
+    "AwaitHangup",
+    "Drop",
+    "Loopback",
+    "Pause",
+    "Request",
+    "Response",
+    "loopback",
+    "rechunked",
+    "streamed",
+]
 
 
 @frozen
@@ -78,6 +88,41 @@ class Loopback:
 
     url: str
     requests: list[Request] = field(factory=list)
+
+
+def streamed(*frames: bytes | Sequence[bytes] | Step, headers: Mapping[str, str]) -> Response:
+    """A 200 response whose body is ``frames``: a frame of bytes, a list of them, or a step."""
+    body: list[Step] = []
+    for frame in frames:
+        if isinstance(frame, list | tuple):
+            body.extend(frame)
+        else:
+            body.append(frame)  # type: ignore[arg-type]
+    return Response(200, headers, body)
+
+
+def rechunked(response: Response, sizes: Sequence[int]) -> Response:
+    """``response`` with its bytes cut into HTTP chunks of ``sizes`` bytes in turn (1 to 3,
+    say), across frame boundaries and inside UTF-8 sequences; other steps stay in place."""
+    return Response(response.status, response.headers, _cut(response.body, sizes))
+
+
+def _cut(steps: Iterable[Step], sizes: Sequence[int]) -> list[Step]:
+    out: list[Step] = []
+    pending = b""
+    turn = 0
+    for step in [*steps, None]:
+        if isinstance(step, bytes):
+            pending += step
+            continue
+        while pending:
+            size = sizes[turn % len(sizes)]
+            turn += 1
+            out.append(pending[:size])
+            pending = pending[size:]
+        if step is not None:
+            out.append(step)
+    return out
 
 
 @asynccontextmanager
