@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 
 from agentcat import SQLiteStore, StreamingMetrics
-from agentcat._cli.chat import run_chat
+from agentcat._cli.chat import messenger_of, run_chat
 from agentcat._cli.demo import QUESTION, run_demo
 
 __all__ = ["main"]
@@ -39,6 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chat", help="a plain terminal chat on the embedded model, kept in a store"
     )
     chat.add_argument("--resume", metavar="ID", help="go on with the kept conversation ID")
+    chat.add_argument(
+        "--model",
+        default="embedded",
+        help="embedded (offline, the default), claude:MODEL or openai:MODEL (agentcat-adapters, "
+        "the key from ANTHROPIC_API_KEY or OPENAI_API_KEY)",
+    )
     for command in (demo, chat):
         command.add_argument("--pace", type=float, default=0.02, help="seconds per token")
         command.add_argument("--tokens", type=int, default=200, help="tokens per reply at most")
@@ -59,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         job = partial(run_demo, sys.stdout, store, args.question, args.pace, args.tokens)
     else:
-        job = partial(run_chat, sys.stdout, store, args.resume, args.pace, args.tokens)
+        try:
+            messenger = messenger_of(args.model, args.pace, args.tokens)
+        except ValueError as error:
+            print(f"agentcat chat: {error}", file=sys.stderr)
+            return 2
+        job = partial(run_chat, sys.stdout, store, messenger, args.resume)
     try:
         outcome = anyio.run(job, backend=args.backend)
     except BrokenPipeError:  # the reader went away (``agentcat demo | head``): stop quietly

@@ -2,41 +2,83 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
 from typing import TextIO
 
 import anyio
 import anyio.to_thread
 
-from agentcat import Conversation, EmbeddedModel, MessengerAgent, Reply, SQLiteStore, tool
+from agentcat import (
+    Conversation,
+    EmbeddedModel,
+    MessengerAgent,
+    Reply,
+    SQLiteStore,
+    StreamingAgent,
+    tool,
+)
 from agentcat._cli.demo import define
 from agentcat._cli.transcript import Transcript, status
 
-__all__ = ["run_chat"]
+__all__ = ["messenger_of", "run_chat"]
+
+
+_KEYS = {"claude": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
+"""The environment variable each provider's SDK reads its key from."""
+
+
+def messenger_of(spec: str, pace: float, tokens: int) -> StreamingAgent[Conversation, Reply]:
+    """The messenger ``--model`` names: ``embedded`` (offline), or ``claude:MODEL`` or
+    ``openai:MODEL`` through ``agentcat-adapters`` and the SDK's usual environment variables
+    (its key; a base URL, if set).
+
+    Raises:
+        ValueError: the spec names no messenger known here, its key is not set, or its
+            adapter is not installed (the message says what to do).
+    """
+    if spec == "embedded":
+        return EmbeddedModel(pace=pace, max_tokens=tokens, label="embedded")
+    provider, _, model = spec.partition(":")
+    if provider not in _KEYS or not model:
+        known = ", ".join(f"{name}:MODEL" for name in _KEYS)
+        raise ValueError(f"--model is embedded, {known}; not {spec!r}")
+    if not os.environ.get(_KEYS[provider]):
+        raise ValueError(f"--model {spec} needs the key of {provider} in ${_KEYS[provider]}")
+    try:
+        adapters = importlib.import_module("agentcat_adapters")
+        kind = getattr(adapters, "ClaudeMessenger" if provider == "claude" else "OpenAIMessenger")
+    except ImportError as missing:
+        raise ValueError(
+            f"--model {spec} needs agentcat-adapters: pip install 'agentcat-adapters[{provider}]'"
+            f" ({missing})"
+        ) from missing
+    return kind(model, max_tokens=tokens)  # type: ignore[no-any-return]
 
 
 async def run_chat(
     out: TextIO,
     store: SQLiteStore,
+    messenger: StreamingAgent[Conversation, Reply],
     resume: str | None = None,
-    pace: float = 0.02,
-    tokens: int = 200,
     lines: TextIO | None = None,
 ) -> int:
     """Read a message a line at a time from ``lines`` (standard input by default), stream each
-    answer to ``out`` with a status line after it, until the end of the input or ``/quit``;
-    the conversation is kept in ``store``, and ``resume`` goes on with a kept one.
-    Returns the exit status (2 when there is no conversation ``resume`` to go on with)."""
+    answer of ``messenger`` to ``out`` with a status line after it, until the end of the input
+    or ``/quit``; the conversation is kept in ``store``, and ``resume`` goes on with a kept
+    one. Returns the exit status (2 when there is no conversation ``resume`` to go on with)."""
     conversation: Conversation | None = None
     if resume is not None:
         conversation = await store.load(resume)
         if conversation is None:
             print(f"agentcat chat: no conversation {resume!r} in {store.path}", file=sys.stderr)
             return 2
-    model = EmbeddedModel(pace=pace, max_tokens=tokens, label="embedded")
-    session = MessengerAgent(model, conversation=conversation, tools=[tool(define)], store=store)
+    session = MessengerAgent(
+        messenger, conversation=conversation, tools=[tool(define)], store=store
+    )
     out.write(
-        f"agentcat chat on {model.name} ({len(session.conversation)} messages so far); "
+        f"agentcat chat on {messenger.name} ({len(session.conversation)} messages so far); "
         f"tools: {', '.join(t.name for t in session.tools)}; /quit or end of input to leave\n"
         f"conversation {session.conversation.id}, kept in {store.path}\n"
     )
