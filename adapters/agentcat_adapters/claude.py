@@ -3,11 +3,11 @@
 The SDK makes the request (``messages.with_streaming_response.create(stream=True)``: its
 headers, its retries before the first byte, its errors of status); the server-sent events are
 read here as JSON and told apart by their ``type`` strings, and those of a type not known,
-pings among them, are passed over. A block's ``index`` is its part's key; tool arguments arrive as
-``input_json_delta`` fragments (the first may be empty) and thinking as ``thinking_delta``,
+pings among them, are passed over. A block's ``index`` is its part's key; tool arguments arrive
+as ``input_json_delta`` fragments (the first may be empty) and thinking as ``thinking_delta``,
 then its ``signature_delta``. Usage comes as running totals, in ``message_start`` and in each
-``message_delta``. An ``error`` event inside a 200 stream is raised by the SDK as an
-``APIStatusError`` with status 200: it is told by the provider's error type, not its status.
+``message_delta``. An ``error`` event inside a stream that began with status 200 is told by
+Claude's type of error (``overloaded_error``...), as a status would be.
 """
 
 from __future__ import annotations
