@@ -10,10 +10,13 @@ exit so that leaving the stream reaches the socket), how its events become delta
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, ClassVar
+
+import anyio
 
 from agentcat import REPLY, Conversation, Reply, StreamingAgent, StreamingError, Usage
 from agentcat.errors import OverloadedError, ProviderError, RateLimitedError
@@ -124,7 +127,8 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
     prompt) to :class:`agentcat.Reply` deltas. The subclasses say how to speak to their SDK.
 
     A failure before the first delta is raised as the :class:`agentcat.ProviderError` it is
-    (so ``with_retry`` and ``with_fallback`` take over); after it, as a
+    (so ``with_retry`` and ``with_fallback`` take over), and so is a reply that has not begun
+    within ``start_within`` seconds (an :class:`agentcat.OverloadedError`); after it, as a
     :class:`agentcat.StreamingError` whose ``partial`` is the reply so far, ``recoverable``
     when the failure is transient, and whose ``__cause__`` is that provider error.
     """
@@ -142,6 +146,7 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         base_url: str | None,
         api_key: str | None,
         max_retries: int,
+        start_within: float | None,
         settings: Mapping[str, Any],
     ) -> None:
         kind = type(self).__name__
@@ -156,6 +161,7 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         self._base_url = base_url
         self.__api_key = api_key  # (never shown: not in repr, errors or stores)
         self._max_retries = max_retries
+        self._start_within = math.inf if start_within is None else start_within
         self._settings = {k: v for k, v in settings.items() if v is not None}
 
     def __repr__(self) -> str:
@@ -194,7 +200,8 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         decoder = self._decoder()
         said: list[Reply] = []
         try:
-            async with self._events(request) as events:
+            async with AsyncExitStack() as stack:
+                events = await self._begun(stack, request)
                 async for event in events:
                     for delta in decoder.feed(event):
                         if delta:
@@ -215,6 +222,22 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
                 partial=REPLY.concat(said),
                 recoverable=failure.transient,
             ) from failure
+
+    async def _begun(self, stack: AsyncExitStack, request: dict[str, Any]) -> AsyncIterator[Any]:
+        """The events of ``request``, once the reply has begun: within ``start_within``
+        seconds, the SDK's retries and their waits included (a provider may ask to wait an
+        hour, and an SDK may wait as long as it is asked).
+
+        Raises:
+            OverloadedError: the reply had not begun in time.
+        """
+        with anyio.move_on_after(self._start_within):
+            return await stack.enter_async_context(self._events(request))
+        raise OverloadedError(
+            f"{self.name} had not begun its reply after {self._start_within} s, retries and "
+            f"their waits included (start_within={self._start_within})",
+            provider=self.provider,
+        )
 
     @abstractmethod
     def _request(self, conversation: Conversation) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class OpenAIMessenger(WireMessenger):
     stream and closes it, in the event loop that used it, when the stream ends.
     ``max_tokens`` and ``temperature`` pass through, and so does any other argument of
     ``chat.completions.create`` in ``settings``. The SDK's own retries (``max_retries``)
-    happen before the first byte.
+    happen before the first byte, all within ``start_within`` seconds (``None``: no bound).
 
     Raises:
         TypeError: ``client`` is given with ``base_url`` or ``api_key``, or is not an
@@ -81,6 +81,7 @@ class OpenAIMessenger(WireMessenger):
         max_tokens: int | None = None,
         temperature: float | None = None,
         max_retries: int = 2,
+        start_within: float | None = 120.0,
         settings: Mapping[str, Any] | None = None,
     ) -> None:
         given = {"max_tokens": max_tokens, "temperature": temperature, **(settings or {})}
@@ -90,6 +91,7 @@ class OpenAIMessenger(WireMessenger):
             base_url=base_url,
             api_key=api_key,
             max_retries=max_retries,
+            start_within=start_within,
             settings=given,
         )
 

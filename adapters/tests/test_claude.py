@@ -243,6 +243,14 @@ async def test_rate_limits_are_retried_by_the_sdk_then_raised_typed_before_any_d
         assert (await retried.stream("Hi")).text == "Hello, wörld"  # before the first delta
 
 
+async def test_a_provider_that_asks_to_wait_an_hour_is_given_up_on_in_time() -> None:
+    limited = wire.status(429, "rate_limit_error", "Slow down", retry_after=3600)
+    async with claude(limited, max_retries=2, start_within=0.2) as (messenger, server):
+        with anyio.fail_after(30), pytest.raises(OverloadedError, match="had not begun"):
+            await messenger.stream("Hi")  # (the SDK would sleep an hour before its retry)
+    assert len(server.requests) == 1
+
+
 async def test_a_request_refused_is_a_provider_error_that_is_not_transient() -> None:
     refused = wire.status(400, "invalid_request_error", "max_tokens: too large")
     async with claude(refused) as (messenger, _):
