@@ -12,7 +12,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from agentcat import SQLiteStore
+from agentcat import Conversation, Message, SQLiteStore
 
 
 def run(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -113,3 +113,33 @@ def test_ctrl_c_during_the_demo_says_one_line(backend: str) -> None:
     _, error = process.communicate(timeout=60)
     assert process.returncode == 130
     assert error.strip().splitlines() == ["interrupted: every producer has stopped"]
+
+
+def test_the_chat_resumes_where_it_was_left_and_retries_a_reply_cut_short(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "chats.db"
+    question = Message("Tell me about cancellation.", "user")
+    cut = Message("Cancellation must", metadata={"interrupted": True})
+    conversation = Conversation([question, cut], id="cut")
+
+    async def keep() -> None:
+        kept = SQLiteStore(store)
+        await kept.append(Conversation([question], id="cut"), question)
+        await kept.append(conversation, cut)
+
+    anyio.run(keep)
+    done = run(
+        "chat", "--pace", "0", "--store", str(store), "--resume", "cut",
+        stdin="/retry\n/retry\n",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "  (assistant: Cancellation must)" in out
+    assert "the last reply was cut short: /retry answers again in its place" in out
+    assert "assistant: Cancellation must reach every producer" in out
+    assert "nothing to retry: the last reply was not cut short" in out
+    reopened = anyio.run(SQLiteStore(store).load, "cut")
+    assert reopened is not None
+    retried = reopened.messages[-1]
+    assert (len(reopened), retried.metadata["supersedes"]) == (3, cut.id)

@@ -17,6 +17,7 @@ from agentcat import (
     Reply,
     SQLiteStore,
     StreamingAgent,
+    Text,
     tool,
 )
 from agentcat._cli.demo import define
@@ -82,18 +83,42 @@ async def run_chat(
         f"tools: {', '.join(t.name for t in session.tools)}; /quit or end of input to leave\n"
         f"conversation {session.conversation.id}, kept in {store.path}\n"
     )
+    for message in session.conversation.visible()[-4:]:  # where it was left
+        out.write(f"  ({message.role}: {_glimpse(message.content)})\n")
+    if _cut(session):
+        out.write("the last reply was cut short: /retry answers again in its place\n")
     source = lines if lines is not None else sys.stdin
     while True:
         out.write("\nyou> ")
         out.flush()
-        line = await anyio.to_thread.run_sync(source.readline)
-        if not line or line.strip() == "/quit":
+        read = await anyio.to_thread.run_sync(source.readline)
+        line = read.strip()
+        if not read or line.lower() == "/quit":  # the end of the input, or asked to leave
             out.write("\n")
             return 0
-        if not line.strip():
+        if not line:
             continue
         transcript = Transcript(out, session)
-        async for chunk in session.invoke(line.strip()):
-            transcript.show(chunk.delta, "")
+        if line.lower() == "/retry":
+            if not _cut(session):
+                out.write("nothing to retry: the last reply was not cut short\n")
+                continue
+            async for promise in session.retry():  # its replies' text (tool results shown apart)
+                if promise.draft.role == "assistant":
+                    async for text in promise:
+                        transcript.show(Reply((Text(0, text.delta),)), "")
+        else:
+            async for chunk in session.invoke(line):
+                transcript.show(chunk.delta, "")
         transcript.show(Reply(), "")
         out.write(f"\n[{status(session)}]\n")
+
+
+def _cut(session: MessengerAgent) -> bool:
+    last = session.conversation.last_message
+    return last is not None and bool(last.metadata.get("interrupted"))
+
+
+def _glimpse(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
