@@ -136,7 +136,8 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
     provider: ClassVar[str]
     """The backend's name, in errors and in ``repr``."""
     client_type: ClassVar[type]
-    """The SDK's async client class."""
+    """The SDK's async client class, made with ``base_url``, ``api_key`` and ``max_retries``
+    (``None`` values: the SDK's own defaults, from its environment variables)."""
 
     def __init__(
         self,
@@ -179,16 +180,13 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         if self._client is not None:
             yield self._client
             return
-        made = self._new_client(self._base_url, self.__api_key, self._max_retries)
+        made = self.client_type(
+            base_url=self._base_url, api_key=self.__api_key, max_retries=self._max_retries
+        )
         try:
             yield made
         finally:
             await made.close()
-
-    @abstractmethod
-    def _new_client(self, base_url: str | None, api_key: str | None, max_retries: int) -> Any:
-        """A client of the SDK (``None`` values: the SDK's own defaults, from its environment
-        variables)."""
 
     def supports_tool_use(self) -> bool:
         """Whether the model is offered the conversation's tools, and may call them."""

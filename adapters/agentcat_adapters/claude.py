@@ -86,11 +86,6 @@ class ClaudeMessenger(WireMessenger):
             settings=given,
         )
 
-    def _new_client(
-        self, base_url: str | None, api_key: str | None, max_retries: int
-    ) -> anthropic.AsyncAnthropic:
-        return anthropic.AsyncAnthropic(base_url=base_url, api_key=api_key, max_retries=max_retries)
-
     def _request(self, conversation: Conversation) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in conversation.visible() if m.role == "system")
         request: dict[str, Any] = {

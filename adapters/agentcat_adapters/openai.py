@@ -95,11 +95,6 @@ class OpenAIMessenger(WireMessenger):
             settings=given,
         )
 
-    def _new_client(
-        self, base_url: str | None, api_key: str | None, max_retries: int
-    ) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries)
-
     def _request(self, conversation: Conversation) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,

@@ -3,7 +3,7 @@ Messages API's stream byte for byte, under asyncio and trio."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anthropic
@@ -14,8 +14,8 @@ from agentcat_adapters.testing import (
     AwaitHangup,
     Drop,
     Loopback,
-    Request,
     Response,
+    in_turn,
     loopback,
     rechunked,
 )
@@ -54,16 +54,10 @@ HELLO = wire.reply(
 
 @asynccontextmanager
 async def claude(
-    *responses: Response | Callable[[Request], Response], **options: object
+    *responses: Response, **options: object
 ) -> AsyncIterator[tuple[ClaudeMessenger, Loopback]]:
     """A messenger on a loopback server that answers the requests with ``responses`` in turn."""
-    queue = list(responses)
-
-    def respond(request: Request) -> Response:
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        return answer(request) if callable(answer) else answer
-
-    async with loopback(respond) as server:
+    async with loopback(in_turn(*responses)) as server:
         messenger = ClaudeMessenger(
             "claude-test",
             base_url=server.url,

@@ -10,7 +10,15 @@ import anyio
 import openai
 import pytest
 from agentcat_adapters import OpenAIMessenger
-from agentcat_adapters.testing import AwaitHangup, Drop, Loopback, Response, loopback, rechunked
+from agentcat_adapters.testing import (
+    AwaitHangup,
+    Drop,
+    Loopback,
+    Response,
+    in_turn,
+    loopback,
+    rechunked,
+)
 from agentcat_adapters.testing import openai as wire
 
 from agentcat import (
@@ -47,9 +55,7 @@ async def gpt(
     *responses: Response, **options: object
 ) -> AsyncIterator[tuple[OpenAIMessenger, Loopback]]:
     """A messenger on a loopback server that answers the requests with ``responses`` in turn."""
-    queue = list(responses)
-
-    async with loopback(lambda request: queue.pop(0) if len(queue) > 1 else queue[0]) as server:
+    async with loopback(in_turn(*responses)) as server:
         messenger = OpenAIMessenger(
             "gpt-test",
             base_url=f"{server.url}/v1",

@@ -224,12 +224,12 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
                     delta = chunk.delta
                     if not delta:
                         continue
-                    texts = [f for f in delta.fragments if isinstance(f, Text) and f.text]
-                    if texts and not parted and last is not None:
+                    if not parted and last is not None and delta.text:
                         yield Reply((Text(last.key, "\n\n"),))  # a reply per paragraph
-                    parted = parted or bool(texts)
-                    last = texts[-1] if texts else last
+                        parted = True
                     yield delta
+                said = stream.accumulated.fragments  # (the reply, whole)
+                last = next((f for f in reversed(said) if type(f) is Text and f.text), last)
 
     async def _turns(self, count: int) -> AsyncIterator[MessagePromise]:
         for _ in range(count):

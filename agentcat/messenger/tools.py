@@ -23,7 +23,7 @@ import attrs
 from attrs import field, frozen
 
 from agentcat.agent import Agent, FunctionAgent
-from agentcat.messenger._frozen import frozen_mapping, plain
+from agentcat.messenger._frozen import frozen_mapping
 from agentcat.messenger.conversation import ToolSpec
 from agentcat.messenger.reply import ToolCallPart, ToolResultPart
 from agentcat.streaming import Lifted, StreamingAgent
@@ -100,7 +100,7 @@ class Tool:
 
     def parameters(self) -> dict[str, Any]:
         """The schema as plain JSON values (dicts and lists), as an SDK takes it."""
-        return plain(self.schema)  # type: ignore[no-any-return]
+        return self.spec.input_schema()
 
     async def run(self, call: ToolCallPart) -> ToolResultPart:
         """The result of ``call``: the agent's output as text (JSON unless it is text), or,

@@ -10,6 +10,7 @@ from agentcat_adapters.testing.server import (
     Pause,
     Request,
     Response,
+    in_turn,
     loopback,
     rechunked,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "Pause",
     "Request",
     "Response",
+    "in_turn",
     "loopback",
     "rechunked",
 ]

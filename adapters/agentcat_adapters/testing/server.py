@@ -28,6 +28,7 @@ __all__ = [
     "Pause",
     "Request",
     "Response",
+    "in_turn",
     "loopback",
     "rechunked",
     "streamed",
@@ -88,6 +89,19 @@ class Loopback:
 
     url: str
     requests: list[Request] = field(factory=list)
+
+
+def in_turn(*responses: Response) -> Callable[[Request], Response]:
+    """What :func:`loopback` answers with ``responses`` in turn: the first request gets the
+    first, and so on, the last one answering every request after it."""
+    queue = list(responses)
+    if not queue:
+        raise ValueError("in_turn() needs at least one response")
+
+    def respond(request: Request) -> Response:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return respond
 
 
 def streamed(*frames: bytes | Sequence[bytes] | Step, headers: Mapping[str, str]) -> Response:
