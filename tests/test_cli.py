@@ -111,7 +111,36 @@ def test_ctrl_c_during_the_demo_says_one_line(backend: str) -> None:
     assert process.stdout.readline().startswith("pipeline: ")  # it is streaming now
     process.send_signal(signal.SIGINT)
     _, error = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 130, error
+    assert error.strip().splitlines() == ["interrupted: every producer has stopped"]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_at_the_chat_prompt_leaves_at_once(backend: str, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agentcat",
+            "chat",
+            "--backend",
+            backend,
+            "--store",
+            str(tmp_path / "c.db"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    shown = ""
+    while not shown.endswith("you> "):  # waiting for a line that never comes
+        shown += process.stdout.read(1)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)  # with standard input still open: the reading is abandoned
+    _, error = process.communicate()
+    assert process.returncode == 130, error
     assert error.strip().splitlines() == ["interrupted: every producer has stopped"]
 
 

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sqlite3
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
+from anyio.abc import TaskStatus
 
 from agentcat import SQLiteStore, StreamingMetrics
 from agentcat._cli.chat import messenger_of, run_chat
 from agentcat._cli.demo import QUESTION, run_demo
 
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 _STORE = Path(tempfile.gettempdir()) / "agentcat" / "conversations.db"
 """Where the commands keep their conversations unless told."""
@@ -72,13 +78,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         job = partial(run_chat, sys.stdout, store, messenger, args.resume)
     try:
-        outcome = anyio.run(job, backend=args.backend)
+        outcome = anyio.run(_interruptible, job, backend=args.backend)
     except BrokenPipeError:  # the reader went away (``agentcat demo | head``): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except BaseException as error:
         if not _interrupted(error):
             raise
+        print("\ninterrupted: every producer has stopped", file=sys.stderr)
+        return 130
+    if isinstance(outcome, _Interrupted):
         print("\ninterrupted: every producer has stopped", file=sys.stderr)
         return 130
     if isinstance(outcome, int):
@@ -96,6 +105,41 @@ def _said(metrics: StreamingMetrics) -> str:
         f"in {(metrics.latency_total_ms or 0) / 1000:.2f} s, {rate or 0:.1f} tokens/s, "
         f"{metrics.chunks_received} chunks"
     )
+
+
+class _Interrupted:
+    """What a job cut by Ctrl-C gives back."""
+
+
+_INTERRUPTED = _Interrupted()
+
+
+async def _interruptible(job: Callable[[], Awaitable[T]]) -> T | _Interrupted:
+    """``job()``, or ``_INTERRUPTED`` if Ctrl-C came first: Ctrl-C cancels the job.
+
+    Left to itself, trio raises ``KeyboardInterrupt`` wherever the main thread is when the
+    signal comes, which may be the middle of a cancel scope's exit: trio then reports its
+    nursery stack corrupted. Cancelling delivers Ctrl-C at the job's next checkpoint instead,
+    where every producer is stopped in order, on both backends. (Where signals cannot be
+    received so, on Windows, Ctrl-C stays a ``KeyboardInterrupt``.)
+    """
+    interrupted = False
+    outcome: T | _Interrupted = _INTERRUPTED
+
+    async def watch(*, task_status: TaskStatus[None]) -> None:
+        nonlocal interrupted
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            task_status.started()
+            async for _ in signals:
+                interrupted = True
+                group.cancel_scope.cancel()
+
+    async with anyio.create_task_group() as group:
+        with contextlib.suppress(NotImplementedError):  # no signals so (Windows)
+            await group.start(watch)
+        outcome = await job()
+        group.cancel_scope.cancel()
+    return _INTERRUPTED if interrupted else outcome
 
 
 def _interrupted(error: BaseException) -> bool:

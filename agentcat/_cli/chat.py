@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import importlib
 import os
+import stat
 import sys
 from typing import TextIO
 
@@ -63,9 +65,8 @@ async def run_chat(
     store: SQLiteStore,
     messenger: StreamingAgent[Conversation, Reply],
     resume: str | None = None,
-    lines: TextIO | None = None,
 ) -> int:
-    """Read a message a line at a time from ``lines`` (standard input by default), stream each
+    """Read a message a line at a time from standard input, stream each
     answer of ``messenger`` to ``out`` with a status line after it, until the end of the input
     or ``/quit``; the conversation is kept in ``store``, and ``resume`` goes on with a kept
     one. Returns the exit status (2 when there is no conversation ``resume`` to go on with)."""
@@ -87,11 +88,11 @@ async def run_chat(
         out.write(f"  ({message.role}: {_glimpse(message.content)})\n")
     if _cut(session):
         out.write("the last reply was cut short: /retry answers again in its place\n")
-    source = lines if lines is not None else sys.stdin
+    lines = _Lines(sys.stdin)
     while True:
         out.write("\nyou> ")
         out.flush()
-        read = await anyio.to_thread.run_sync(source.readline)
+        read = await lines.next()
         line = read.strip()
         if not read or line.lower() == "/quit":  # the end of the input, or asked to leave
             out.write("\n")
@@ -112,6 +113,46 @@ async def run_chat(
                 transcript.show(chunk.delta, "")
         transcript.show(Reply(), "")
         out.write(f"\n[{status(session)}]\n")
+
+
+class _Lines:
+    """The lines of ``source``, read so that Ctrl-C (a cancellation) stops the wait for one.
+
+    Where ``source`` is a pipe or a terminal on a POSIX system, the event loop waits until it
+    is readable, and the bytes are split here (Python's own buffer would hide a second pasted
+    line from that wait). Elsewhere a worker thread reads, abandoned if cancelled; asyncio
+    joins such a thread when the program ends, so that is only the fallback.
+    """
+
+    def __init__(self, source: TextIO) -> None:
+        self._source = source
+        self._fd = _waitable(source)
+        self._decoder = codecs.getincrementaldecoder(source.encoding or "utf-8")("replace")
+        self._pending = ""
+        self._ended = False
+
+    async def next(self) -> str:
+        """The next line with its end of line; ``""`` at the end of the input."""
+        if self._fd is None:
+            return await anyio.to_thread.run_sync(self._source.readline, abandon_on_cancel=True)
+        while "\n" not in self._pending and not self._ended:
+            await anyio.wait_readable(self._fd)
+            read = os.read(self._fd, 1 << 16)
+            self._ended = not read
+            self._pending += self._decoder.decode(read, final=self._ended)
+        line, end, self._pending = self._pending.partition("\n")
+        return line + end
+
+
+def _waitable(source: TextIO) -> int | None:
+    """The file descriptor of ``source`` if the event loop can wait for it to be readable."""
+    if sys.platform == "win32":
+        return None
+    try:
+        fd = source.fileno()
+        return None if stat.S_ISREG(os.fstat(fd).st_mode) else fd  # (a file is always ready)
+    except (OSError, ValueError):
+        return None
 
 
 def _cut(session: MessengerAgent) -> bool:
