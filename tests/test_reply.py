@@ -50,6 +50,18 @@ def test_a_text_is_a_reply_and_back(reply: Reply) -> None:
     assert as_reply("") == Reply()
 
 
+@given(replies())
+def test_a_reply_reads_back_from_its_json(reply: Reply) -> None:
+    assert Reply.from_json(reply.to_json()) == reply
+
+
+def test_json_that_is_not_a_reply_is_refused_saying_what_it_lacks() -> None:
+    with pytest.raises(ValueError, match=r"not the JSON of a reply.*'nope'"):
+        Reply.from_json('{"fragments": [{"type": "nope"}], "usage": null}')
+    with pytest.raises(ValueError, match=r"not the JSON of a reply.*'stop'"):
+        Reply.from_json('{"fragments": [], "usage": null, "meta": {}}')
+
+
 def test_two_text_parts_that_interleave_keep_the_order_they_streamed_in() -> None:
     whole = REPLY.concat([Reply((Text(0, "x"),)), Reply((Text(2, "y"),)), Reply((Text(0, "z"),))])
     assert whole.text == "xyz"  # what was shown; merging by part would give "xzy"

@@ -1,11 +1,15 @@
-"""Values frozen all the way down, for what messages and replies keep of what they are given."""
+"""Values frozen all the way down, for what messages and replies keep of what they are given,
+and their exact JSON."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
-__all__ = ["frozen_mapping", "plain", "thawed"]
+from attrs import fields
+
+__all__ = ["exact_json", "frozen_mapping", "plain", "thawed"]
 
 
 class _FrozenMapping(Mapping[str, Any]):
@@ -72,3 +76,40 @@ def plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [plain(item) for item in value]
     return value
+
+
+def exact_json(data: Any) -> str:
+    """``data`` as JSON that reads back to equal values.
+
+    Raises:
+        TypeError: a value has no exact JSON form: a set or another object, a mapping key that
+            is not a string (JSON would make it one), a float that is not finite.
+    """
+    _check_keys(data)
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, default=_as_json)
+    except ValueError as error:  # a NaN or an infinity
+        raise TypeError(f"a value has no exact JSON form: {error}") from None
+
+
+def _check_keys(value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"the key {key!r} has no exact JSON form (JSON keys are strings)")
+            _check_keys(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_keys(item)
+
+
+def _as_json(value: object) -> Any:
+    found = thawed(value)
+    if found is value:
+        raise TypeError(f"{value!r} ({type(value).__qualname__}) has no exact JSON form")
+    return found
+
+
+def field_values(value: Any) -> dict[str, Any]:
+    """The fields of an attrs instance by name (its JSON form, when they are JSON values)."""
+    return {a.name: getattr(value, a.name) for a in fields(type(value))}

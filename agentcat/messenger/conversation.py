@@ -18,8 +18,8 @@ from typing import Any
 
 from attrs import evolve, field, frozen, validators
 
-from agentcat.messenger._frozen import frozen_mapping, plain
-from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
+from agentcat.messenger._frozen import exact_json, frozen_mapping, plain
+from agentcat.messenger.message import Message, message_data, message_from_data
 from agentcat.messenger.reply import ToolCallPart
 
 __all__ = ["Conversation", "ToolSpec"]

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from attrs import field, fields, frozen, validators
+from attrs import field, frozen, validators
 
-from agentcat.messenger._frozen import frozen_mapping, thawed
+from agentcat.messenger._frozen import exact_json, field_values, frozen_mapping
 from agentcat.messenger.reply import (
     Part,
     Reply,
@@ -120,38 +120,6 @@ class Message:
         return message_from_data(json.loads(text))
 
 
-def exact_json(data: Any) -> str:
-    """``data`` as JSON that reads back to equal values.
-
-    Raises:
-        TypeError: a value has no exact JSON form: a set or another object, a mapping key that
-            is not a string (JSON would make it one), a float that is not finite.
-    """
-    _check_keys(data)
-    try:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False, default=_as_json)
-    except ValueError as error:  # a NaN or an infinity
-        raise TypeError(f"a value has no exact JSON form: {error}") from None
-
-
-def _check_keys(value: Any) -> None:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"the key {key!r} has no exact JSON form (JSON keys are strings)")
-            _check_keys(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _check_keys(item)
-
-
-def _as_json(value: object) -> Any:
-    found = thawed(value)
-    if found is value:
-        raise TypeError(f"{value!r} ({type(value).__qualname__}) has no exact JSON form")
-    return found
-
-
 def message_data(message: Message) -> dict[str, Any]:
     """The message as JSON values (every field by name, parts tagged by kind)."""
     return {
@@ -160,8 +128,8 @@ def message_data(message: Message) -> dict[str, Any]:
         "content": message.content,
         "timestamp": message.timestamp.isoformat(),
         "metadata": message.metadata,
-        "parts": [{"type": _KINDS[type(part)], **_fields(part)} for part in message.parts],
-        "usage": None if message.usage is None else _fields(message.usage),
+        "parts": [{"type": _KINDS[type(part)], **field_values(part)} for part in message.parts],
+        "usage": None if message.usage is None else field_values(message.usage),
     }
 
 
@@ -172,10 +140,6 @@ _KINDS: dict[type, str] = {
     ToolResultPart: "tool_result",
 }
 _BY_KIND = {kind: cls for cls, kind in _KINDS.items()}
-
-
-def _fields(value: Any) -> dict[str, Any]:
-    return {a.name: getattr(value, a.name) for a in fields(type(value))}
 
 
 def message_from_data(data: Any) -> Message:

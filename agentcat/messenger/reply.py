@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeAlias
 from attrs import field, fields, frozen, validators
 
 from agentcat.errors import ToolArgumentsError
-from agentcat.messenger._frozen import frozen_mapping
+from agentcat.messenger._frozen import exact_json, field_values, frozen_mapping
 from agentcat.monoids import Monoid
 
 __all__ = [
@@ -288,6 +288,41 @@ class Reply:
     def complete(self) -> bool:
         """Whether the reply has ended (its stop reason is known)."""
         return self.stop is not None
+
+    def to_json(self) -> str:
+        """The reply (or delta) as JSON, which :meth:`from_json` reads back to an equal one:
+        how a delta crosses a socket.
+
+        Raises:
+            TypeError: a value in ``meta`` has no exact JSON form.
+        """
+        fragments = [{"type": _FRAGMENT_KINDS[type(f)], **field_values(f)} for f in self.fragments]
+        usage = None if self.usage == _NO_USAGE else field_values(self.usage)
+        return exact_json(
+            {"fragments": fragments, "usage": usage, "stop": self.stop, "meta": self.meta}
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Reply:
+        """The reply that :meth:`to_json` wrote.
+
+        Raises:
+            ValueError: the text is not the JSON of a reply (the message says what is wrong).
+        """
+        data = json.loads(text)
+        try:
+            fragments = [
+                _BY_FRAGMENT_KIND[f["type"]](**{k: v for k, v in f.items() if k != "type"})
+                for f in data["fragments"]
+            ]
+            usage = _NO_USAGE if data["usage"] is None else Usage(**data["usage"])
+            return cls(fragments, usage, data["stop"], data["meta"])
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not the JSON of a reply ({error!r}): {data!r}"[:300]) from error
+
+
+_FRAGMENT_KINDS: dict[type, str] = {Text: "text", Thinking: "thinking", ToolCall: "tool_call"}
+_BY_FRAGMENT_KIND = {kind: cls for cls, kind in _FRAGMENT_KINDS.items()}
 
 
 def _part(kind: type, key: int, fragments: list[Any]) -> TextPart | ThinkingPart | ToolCallPart:

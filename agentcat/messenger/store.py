@@ -24,8 +24,9 @@ from typing import Protocol, TypeVar
 import anyio.to_thread
 from attrs import evolve
 
+from agentcat.messenger._frozen import exact_json
 from agentcat.messenger.conversation import Conversation, tool_data, tool_from_data
-from agentcat.messenger.message import Message, exact_json, message_data, message_from_data
+from agentcat.messenger.message import Message, message_data, message_from_data
 
 __all__ = ["ConversationStore", "Pending", "SQLiteStore", "interrupted"]
 
