@@ -6,8 +6,12 @@ laws apply to it as to any agent. Importing this package imports no SDK: a messe
 imported when its class is first named, and a missing one says which extra to install.
 
 - :class:`ClaudeMessenger` (:mod:`agentcat_adapters.claude`): Anthropic, ``anthropic`` SDK;
+- :class:`GeminiMessenger` (:mod:`agentcat_adapters.gemini`): Google's Gemini API,
+  ``google-genai`` SDK;
 - :class:`OpenAIMessenger` (:mod:`agentcat_adapters.openai`): OpenAI's Chat Completions, and
   servers that speak it, ``openai`` SDK;
+- :class:`OllamaMessenger` (:mod:`agentcat_adapters.ollama`): a local Ollama server, ``ollama``
+  SDK;
 - :mod:`agentcat_adapters.testing`: loopback servers that speak each provider's wire format,
   for testing pipelines offline through the real SDKs.
 """
@@ -19,12 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentcat_adapters.claude import ClaudeMessenger
+    from agentcat_adapters.gemini import GeminiMessenger
+    from agentcat_adapters.ollama import OllamaMessenger
     from agentcat_adapters.openai import OpenAIMessenger
 
-__all__ = ["ClaudeMessenger", "OpenAIMessenger"]
+__all__ = ["ClaudeMessenger", "GeminiMessenger", "OllamaMessenger", "OpenAIMessenger"]
 
 _HOMES = {
     "ClaudeMessenger": "agentcat_adapters.claude",
+    "GeminiMessenger": "agentcat_adapters.gemini",
+    "OllamaMessenger": "agentcat_adapters.ollama",
     "OpenAIMessenger": "agentcat_adapters.openai",
 }
 

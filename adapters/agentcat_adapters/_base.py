@@ -11,6 +11,7 @@ exit so that leaving the stream reaches the socket), how its events become delta
 from __future__ import annotations
 
 import math
+import sys
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -53,7 +54,13 @@ class Totals:
     that :data:`agentcat.REPLY` adds up: so a reply's usage is the provider's last figure,
     never a sum of snapshots."""
 
-    _FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+    _FIELDS = (
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    )
 
     def __init__(self) -> None:
         self._seen = dict.fromkeys(self._FIELDS, 0)
@@ -108,10 +115,37 @@ def provider_error(
     return ProviderError(f"{provider} refused the request ({status}): {said}", **fields)
 
 
+_TRANSPORT = frozenset(
+    {
+        "RemoteProtocolError",
+        "ReadError",
+        "ReadTimeout",
+        "ConnectError",
+        "ConnectTimeout",
+        "WriteError",
+        "WriteTimeout",
+        "PoolTimeout",
+    }
+)
+"""The names of the HTTP libraries' transport failures (the same in httpx, httpx2, httpcore)."""
+
+
+def _public_name(cls: type) -> str:
+    """``cls`` as its users import it: from the shortest module path that exports it
+    (``anthropic.AsyncAnthropic``, not ``anthropic._client.AsyncAnthropic``)."""
+    parts = cls.__module__.split(".")
+    for end in range(1, len(parts) + 1):
+        path = ".".join(parts[:end])
+        if getattr(sys.modules.get(path), cls.__name__, None) is cls:
+            return f"{path}.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def is_transport(error: BaseException) -> bool:
     """Whether ``error`` is a transport failure of the HTTP library under an SDK (a connection
-    cut mid-body, or reset), whichever library it is (httpx, httpx2, httpcore)."""
-    return type(error).__name__ in ("RemoteProtocolError", "ReadError", "ReadTimeout")
+    refused, cut mid-body, or reset), whichever library it is (httpx, httpx2, httpcore): an SDK
+    that does not wrap them raises them as they are."""
+    return type(error).__name__ in _TRANSPORT
 
 
 def seconds(value: str | None) -> float | None:
@@ -136,8 +170,7 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
     provider: ClassVar[str]
     """The backend's name, in errors and in ``repr``."""
     client_type: ClassVar[type]
-    """The SDK's async client class, made with ``base_url``, ``api_key`` and ``max_retries``
-    (``None`` values: the SDK's own defaults, from its environment variables)."""
+    """The SDK's client class: a ``client=`` must be one, and :meth:`_make_client` makes one."""
 
     def __init__(
         self,
@@ -154,8 +187,9 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         if client is not None and (base_url is not None or api_key is not None):
             raise TypeError(f"give {kind} a client=, or base_url=/api_key=, not both")
         if client is not None and not isinstance(client, self.client_type):
-            expected = f"{self.client_type.__module__.split('.')[0]}.{self.client_type.__name__}"
-            raise TypeError(f"client= takes an {expected}, not {client!r}")
+            expected = _public_name(self.client_type)
+            article = "an" if expected[0] in "aeiou" else "a"
+            raise TypeError(f"client= takes {article} {expected}, not {client!r}")
         self.model = model
         """The provider's name of the model."""
         self._client = client
@@ -180,13 +214,23 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         if self._client is not None:
             yield self._client
             return
-        made = self.client_type(
-            base_url=self._base_url, api_key=self.__api_key, max_retries=self._max_retries
-        )
+        made = self._make_client(self.__api_key)
         try:
             yield made
         finally:
-            await made.close()
+            await self._close_client(made)
+
+    def _make_client(self, api_key: str | None) -> Any:
+        """A client for one stream: ``client_type`` made with ``base_url``, ``api_key`` and
+        ``max_retries`` (``None`` values: the SDK's own defaults, from its environment
+        variables). An SDK whose client takes other arguments says how to make it here."""
+        return self.client_type(
+            base_url=self._base_url, api_key=api_key, max_retries=self._max_retries
+        )
+
+    async def _close_client(self, client: Any) -> None:
+        """Close a client that :meth:`_make_client` made."""
+        await client.close()
 
     def supports_tool_use(self) -> bool:
         """Whether the model is offered the conversation's tools, and may call them."""

@@ -1,5 +1,6 @@
-"""``agentcat chat --model claude:...`` and ``openai:...``: the main job on a real SDK, run as a
-person runs it, against a loopback server in the test's own loop."""
+"""``agentcat chat --model claude:...``, ``gemini:...``, ``openai:...`` and ``ollama:...``: the
+main job on a real SDK, run as a person runs it, against a loopback server in the test's own
+loop."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from subprocess import CompletedProcess
 import anyio
 import pytest
 from agentcat_adapters.testing import anthropic as claude_wire
+from agentcat_adapters.testing import gemini as gemini_wire
 from agentcat_adapters.testing import loopback
+from agentcat_adapters.testing import ollama as ollama_wire
 from agentcat_adapters.testing import openai as openai_wire
 
 pytestmark = pytest.mark.anyio
@@ -20,7 +23,9 @@ pytestmark = pytest.mark.anyio
 async def chat(model: str, env: dict[str, str], tmp_path: Path) -> CompletedProcess[bytes]:
     command = [sys.executable, "-m", "agentcat", "chat", "--model", model]
     command += ["--store", str(tmp_path / "chats.db")]
-    keep = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    keep = {
+        k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_HOST"))
+    }
     return await anyio.run_process(command, input=b"Hi\n", env={**keep, **env}, check=False)
 
 
@@ -56,6 +61,28 @@ async def test_the_chat_talks_to_openai_through_its_sdk(tmp_path: Path) -> None:
     assert "assistant: Hello from GPT." in done.stdout.decode()
 
 
+async def test_the_chat_talks_to_gemini_through_its_sdk(tmp_path: Path) -> None:
+    hello = gemini_wire.reply(
+        gemini_wire.text(["Hello ", "from Gemini."]),
+        gemini_wire.finish("STOP", gemini_wire.usage(3, 4)),
+    )
+    async with loopback(lambda request: hello) as server:
+        env = {"GEMINI_API_KEY": "test-key", "GOOGLE_GEMINI_BASE_URL": server.url}
+        done = await chat("gemini:gemini-test", env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "assistant: Hello from Gemini." in done.stdout.decode()
+    assert server.requests[0].headers["x-goog-api-key"] == "test-key"
+
+
+async def test_the_chat_talks_to_ollama_through_its_sdk_with_no_key(tmp_path: Path) -> None:
+    hello = ollama_wire.reply(ollama_wire.text(["Hello ", "from Ollama."]), ollama_wire.done())
+    async with loopback(lambda request: hello) as server:
+        done = await chat("ollama:llama-test", {"OLLAMA_HOST": server.url}, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "assistant: Hello from Ollama." in done.stdout.decode()
+    assert server.requests[0].path == "/api/chat"
+
+
 async def test_without_a_key_the_chat_names_the_variable_to_set(tmp_path: Path) -> None:
     done = await chat("claude:claude-test", {}, tmp_path)
     assert done.returncode == 2
@@ -65,4 +92,9 @@ async def test_without_a_key_the_chat_names_the_variable_to_set(tmp_path: Path) 
         == "agentcat chat: --model claude:claude-test needs the key of claude in $ANTHROPIC_API_KEY"
     )
     unknown = await chat("cursor:x", {}, tmp_path)
-    assert "--model is embedded, claude:MODEL, openai:MODEL" in unknown.stderr.decode()
+    assert (
+        "--model is embedded, claude:MODEL, gemini:MODEL, openai:MODEL, ollama:MODEL"
+        in unknown.stderr.decode()
+    )
+    gemini = await chat("gemini:g", {}, tmp_path)
+    assert "needs the key of gemini in $GEMINI_API_KEY or $GOOGLE_API_KEY" in gemini.stderr.decode()

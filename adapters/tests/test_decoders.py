@@ -110,3 +110,113 @@ def test_openai_streams_decode_to_what_they_render(
     assert [(c.id, c.name, c.arguments()) for c in reply.tool_calls] == expected
     assert reply.usage == Usage(9, 21, reported=True)
     assert reply.stop == ("tool_use" if tools else "end_turn")
+
+
+# Ollama: NDJSON lines, each tool call whole. (Imported here, so that this block stands alone.)
+
+
+async def ollama_decoded(body: bytes, sizes: list[int]) -> Reply:
+    from agentcat_adapters.ollama import _json_lines, _OllamaDecoder
+
+    async def chunks() -> AsyncIterator[bytes]:
+        start, turn = 0, 0
+        while start < len(body):
+            size = sizes[turn % len(sizes)]
+            yield body[start : start + size]
+            start, turn = start + size, turn + 1
+
+    decoder = _OllamaDecoder()
+    deltas: list[Reply] = []
+    async for line in _json_lines(chunks()):
+        made = list(decoder.feed(line))
+        assert all(made), made  # no empty delta reaches users
+        deltas.extend(made)
+    deltas.extend(decoder.finish())
+    return REPLY.concat(deltas)
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks, cuts, st.booleans())
+def test_ollama_streams_decode_to_what_they_render(
+    drawn: list[Block], sizes: list[int], one_line: bool
+) -> None:
+    from agentcat_adapters.testing import ollama as ollama_wire
+
+    lines: list[bytes] = []
+    expected = [(content, extra) for kind, content, extra in drawn if kind == "tool"]
+    together = list(expected) if one_line else None  # every call in the line of the first
+    for kind, content, extra in drawn:
+        if kind == "text":
+            lines += ollama_wire.text(content)
+        elif kind == "thinking":
+            lines += ollama_wire.thinking(content)
+        elif together is None:
+            lines.append(ollama_wire.tool_calls((content, extra)))
+        elif together:
+            lines.append(ollama_wire.tool_calls(*together))
+            together = []
+    lines.append(ollama_wire.done("stop", 9, 21))
+    reply = anyio.run(ollama_decoded, b"".join(lines), sizes)
+    assert reply.text == "".join("".join(c) for k, c, _ in drawn if k == "text")
+    assert reply.thinking == "".join("".join(c) for k, c, _ in drawn if k == "thinking")
+    assert [(c.name, c.arguments()) for c in reply.tool_calls] == expected
+    assert len({c.id for c in reply.tool_calls}) == len(expected)  # never merged
+    assert reply.usage == Usage(9, 21, reported=True)
+    assert reply.stop == ("tool_use" if expected else "end_turn")
+
+
+# Gemini: data-only frames of whole parts, each function call a part, thought signatures on the
+# parts they belong to. (Imported here, so that this block stands alone.)
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks, cuts, st.booleans(), st.data())
+def test_gemini_streams_decode_to_what_they_render_and_replay_as_sent(
+    drawn: list[Block], sizes: list[int], together: bool, data: st.DataObject
+) -> None:
+    from agentcat_adapters.gemini import _GeminiDecoder, _model_parts
+    from agentcat_adapters.testing import gemini as gemini_wire
+
+    from agentcat import Message
+
+    chunks: list[list[dict[str, Any]]] = []
+    sent: list[dict[str, Any]] = []  # the reply's parts, as a replay sends them
+    calls = []
+    for index, (kind, content, extra) in enumerate(drawn):
+        signature = extra if kind == "thinking" else data.draw(st.none() | st.text(min_size=1))
+        if kind == "tool":
+            calls.append((f"call_{index}", content, extra))
+            part = gemini_wire.call(content, extra, id=f"call_{index}", signature=signature)
+            if together and chunks and "functionCall" in chunks[-1][-1]:
+                chunks[-1].append(part)  # parallel calls, in one chunk
+            else:
+                chunks.append([part])
+            sent.append({k: v for k, v in part.items() if k != "thoughtSignature"})
+        else:
+            thought = {"thought": True} if kind == "thinking" else {}
+            pieces = [{"text": piece, **thought} for piece in content]
+            if signature is not None:
+                pieces[-1]["thoughtSignature"] = signature
+            chunks += [[piece] for piece in pieces]
+            last = sent[-1] if sent else {}
+            if (
+                "text" in last
+                and "thoughtSignature" not in last
+                and last.get("thought") == (thought.get("thought"))
+            ):
+                last["text"] += "".join(content)  # (one part, sent in two runs of pieces)
+            else:
+                sent.append({"text": "".join(content), **thought})
+        if signature is not None:
+            sent[-1]["thoughtSignature"] = signature
+    frames = [gemini_wire.chunk(parts) for parts in chunks]
+    frames.append(gemini_wire.finish("STOP", gemini_wire.usage(9, 21)))
+    reply = anyio.run(decoded, b"".join(frames), sizes, _GeminiDecoder())
+    assert reply.text == "".join("".join(c) for k, c, _ in drawn if k == "text")
+    assert reply.thinking == "".join("".join(c) for k, c, _ in drawn if k == "thinking")
+    assert [(c.id, c.name, c.arguments()) for c in reply.tool_calls] == calls
+    assert (reply.usage, reply.stop) == (
+        Usage(9, 21, reported=True),
+        "tool_use" if calls else "end_turn",
+    )
+    assert _model_parts(Message.of_reply(reply)) == sent

@@ -48,8 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument(
         "--model",
         default="embedded",
-        help="embedded (offline, the default), claude:MODEL or openai:MODEL (agentcat-adapters, "
-        "the key from ANTHROPIC_API_KEY or OPENAI_API_KEY)",
+        help="embedded (offline, the default), or claude:, gemini:, openai: or ollama:MODEL "
+        "(agentcat-adapters; the key from ANTHROPIC_API_KEY, GEMINI_API_KEY or OPENAI_API_KEY, "
+        "Ollama's host from OLLAMA_HOST)",
     )
     for command in (demo, chat):
         command.add_argument("--pace", type=float, default=0.02, help="seconds per token")

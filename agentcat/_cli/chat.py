@@ -11,6 +11,7 @@ from typing import TextIO
 
 import anyio
 import anyio.to_thread
+from attrs import frozen
 
 from agentcat import (
     Conversation,
@@ -28,14 +29,29 @@ from agentcat._cli.transcript import Transcript, status
 __all__ = ["messenger_of", "run_chat"]
 
 
-_KEYS = {"claude": "ANTHROPIC_API_KEY", "openai": "OPENAI_API_KEY"}
-"""The environment variable each provider's SDK reads its key from."""
+@frozen
+class _Provider:
+    """A provider ``--model`` can name: its messenger in ``agentcat_adapters``, the extra that
+    installs its SDK, and the environment variables its SDK reads its key from (any one of
+    them; none for a local server)."""
+
+    messenger: str
+    extra: str
+    keys: tuple[str, ...]
+
+
+_PROVIDERS = {
+    "claude": _Provider("ClaudeMessenger", "anthropic", ("ANTHROPIC_API_KEY",)),
+    "gemini": _Provider("GeminiMessenger", "gemini", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+    "openai": _Provider("OpenAIMessenger", "openai", ("OPENAI_API_KEY",)),
+    "ollama": _Provider("OllamaMessenger", "ollama", ()),
+}
 
 
 def messenger_of(spec: str, pace: float, tokens: int) -> StreamingAgent[Conversation, Reply]:
-    """The messenger ``--model`` names: ``embedded`` (offline), or ``claude:MODEL`` or
-    ``openai:MODEL`` through ``agentcat-adapters`` and the SDK's usual environment variables
-    (its key; a base URL, if set).
+    """The messenger ``--model`` names: ``embedded`` (offline), or ``claude:MODEL``,
+    ``gemini:MODEL``, ``openai:MODEL`` or ``ollama:MODEL`` through ``agentcat-adapters`` and
+    the SDK's usual environment variables (its key; a base URL or host, if set).
 
     Raises:
         ValueError: the spec names no messenger known here, its key is not set, or its
@@ -43,19 +59,20 @@ def messenger_of(spec: str, pace: float, tokens: int) -> StreamingAgent[Conversa
     """
     if spec == "embedded":
         return EmbeddedModel(pace=pace, max_tokens=tokens, label="embedded")
-    provider, _, model = spec.partition(":")
-    if provider not in _KEYS or not model:
-        known = ", ".join(f"{name}:MODEL" for name in _KEYS)
+    name, _, model = spec.partition(":")
+    provider = _PROVIDERS.get(name)
+    if provider is None or not model:
+        known = ", ".join(f"{name}:MODEL" for name in _PROVIDERS)
         raise ValueError(f"--model is embedded, {known}; not {spec!r}")
-    if not os.environ.get(_KEYS[provider]):
-        raise ValueError(f"--model {spec} needs the key of {provider} in ${_KEYS[provider]}")
+    if provider.keys and not any(os.environ.get(key) for key in provider.keys):
+        where = " or ".join(f"${key}" for key in provider.keys)
+        raise ValueError(f"--model {spec} needs the key of {name} in {where}")
     try:
-        adapters = importlib.import_module("agentcat_adapters")
-        kind = getattr(adapters, "ClaudeMessenger" if provider == "claude" else "OpenAIMessenger")
+        kind = getattr(importlib.import_module("agentcat_adapters"), provider.messenger)
     except ImportError as missing:
         raise ValueError(
-            f"--model {spec} needs agentcat-adapters: pip install 'agentcat-adapters[{provider}]'"
-            f" ({missing})"
+            f"--model {spec} needs agentcat-adapters: pip install "
+            f"'agentcat-adapters[{provider.extra}]' ({missing})"
         ) from missing
     return kind(model, max_tokens=tokens)  # type: ignore[no-any-return]
 

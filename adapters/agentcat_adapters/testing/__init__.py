@@ -1,7 +1,7 @@
 """Loopback servers that speak the providers' wire formats, for testing messengers through their
 real SDKs without a network: :func:`loopback` (:mod:`agentcat_adapters.testing.server`), and a
-module per wire format that renders replies to its bytes (:mod:`~.anthropic`). Nothing here
-imports an SDK."""
+module per wire format that renders replies to its bytes (:mod:`~.anthropic`, :mod:`~.gemini`,
+:mod:`~.openai`, :mod:`~.ollama`). Nothing here imports an SDK."""
 
 from agentcat_adapters.testing.server import (
     AwaitHangup,
