@@ -12,6 +12,9 @@ imported when its class is first named, and a missing one says which extra to in
   servers that speak it, ``openai`` SDK;
 - :class:`OllamaMessenger` (:mod:`agentcat_adapters.ollama`): a local Ollama server, ``ollama``
   SDK;
+- :class:`WebSocketMessenger` (:mod:`agentcat_adapters.websocket`): a model behind a WebSocket,
+  on agentcat's JSON frame protocol, ``websockets`` library; :func:`serve_messenger` puts any
+  messenger behind one;
 - :mod:`agentcat_adapters.testing`: loopback servers that speak each provider's wire format,
   for testing pipelines offline through the real SDKs.
 """
@@ -26,14 +29,24 @@ if TYPE_CHECKING:
     from agentcat_adapters.gemini import GeminiMessenger
     from agentcat_adapters.ollama import OllamaMessenger
     from agentcat_adapters.openai import OpenAIMessenger
+    from agentcat_adapters.websocket import WebSocketMessenger, serve_messenger
 
-__all__ = ["ClaudeMessenger", "GeminiMessenger", "OllamaMessenger", "OpenAIMessenger"]
+__all__ = [
+    "ClaudeMessenger",
+    "GeminiMessenger",
+    "OllamaMessenger",
+    "OpenAIMessenger",
+    "WebSocketMessenger",
+    "serve_messenger",
+]
 
 _HOMES = {
     "ClaudeMessenger": "agentcat_adapters.claude",
     "GeminiMessenger": "agentcat_adapters.gemini",
     "OllamaMessenger": "agentcat_adapters.ollama",
     "OpenAIMessenger": "agentcat_adapters.openai",
+    "WebSocketMessenger": "agentcat_adapters.websocket",
+    "serve_messenger": "agentcat_adapters.websocket",
 }
 
 

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 import anyio
 import anyio.abc
 from websockets.client import ClientProtocol
-from websockets.datastructures import Headers
 from websockets.exceptions import InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
@@ -106,7 +105,8 @@ class WebSocket:
             if data:
                 await self._stream.send(data)
             elif isinstance(self._stream, anyio.abc.SocketStream):  # the end: half-close
-                await self._stream.send_eof()
+                with contextlib.suppress(OSError, anyio.BrokenResourceError):  # (peer gone)
+                    await self._stream.send_eof()
 
 
 async def connect(url: str, headers: Mapping[str, str]) -> WebSocket:
@@ -148,23 +148,31 @@ async def connect(url: str, headers: Mapping[str, str]) -> WebSocket:
 
 
 async def accept(
-    stream: anyio.abc.ByteStream, refusal: Callable[[Headers], tuple[int, str] | None]
-) -> WebSocket | None:
-    """The connection a client opens on ``stream``; ``None`` if it did not complete the
-    handshake, or was refused: ``refusal(headers)`` gives a status and a reason to refuse it."""
+    stream: anyio.abc.ByteStream,
+    refusal: Callable[[Request], tuple[int, str, Mapping[str, str]] | None],
+) -> tuple[WebSocket, Request] | None:
+    """The connection a client opens on ``stream``, and its handshake request; ``None`` if it
+    did not complete the handshake, or was refused: ``refusal(request)`` gives a status, a
+    reason and headers (``retry-after``...) to refuse it with."""
     protocol = ServerProtocol(max_size=_MAX_MESSAGE, logger=_QUIET)
     request: Request | None = None
     while request is None:
         if not await _handshake_data(protocol, stream):
             return None
         request = next((e for e in protocol.events_received() if isinstance(e, Request)), None)
-    refused = refusal(request.headers)
-    response: Response = protocol.accept(request) if refused is None else protocol.reject(*refused)
+    refused = refusal(request)
+    response: Response
+    if refused is None:
+        response = protocol.accept(request)
+    else:
+        status, reason, headers = refused
+        response = protocol.reject(status, reason)
+        response.headers.update(headers)
     protocol.send_response(response)
     socket = WebSocket(protocol, stream)
     with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
         await socket._flush()
-    return socket if protocol.state is State.OPEN else None
+    return (socket, request) if protocol.state is State.OPEN else None
 
 
 async def _handshake_data(protocol: Protocol, stream: anyio.abc.ByteStream) -> bool:

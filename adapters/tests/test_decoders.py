@@ -12,13 +12,17 @@ from typing import Any
 import anyio
 from agentcat_adapters._sse import server_sent_events
 from agentcat_adapters.claude import _ClaudeDecoder
+from agentcat_adapters.gemini import _GeminiDecoder, _model_parts
+from agentcat_adapters.ollama import _json_lines, _OllamaDecoder
 from agentcat_adapters.openai import _OpenAIDecoder
 from agentcat_adapters.testing import anthropic as claude_wire
+from agentcat_adapters.testing import gemini as gemini_wire
+from agentcat_adapters.testing import ollama as ollama_wire
 from agentcat_adapters.testing import openai as openai_wire
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentcat import REPLY, Reply, Usage
+from agentcat import REPLY, Message, Reply, Usage
 
 pieces = st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=4)
 arguments = st.dictionaries(st.text(max_size=4), st.integers() | st.text(max_size=5), max_size=3)
@@ -112,12 +116,10 @@ def test_openai_streams_decode_to_what_they_render(
     assert reply.stop == ("tool_use" if tools else "end_turn")
 
 
-# Ollama: NDJSON lines, each tool call whole. (Imported here, so that this block stands alone.)
+# Ollama: NDJSON lines, each tool call whole.
 
 
 async def ollama_decoded(body: bytes, sizes: list[int]) -> Reply:
-    from agentcat_adapters.ollama import _json_lines, _OllamaDecoder
-
     async def chunks() -> AsyncIterator[bytes]:
         start, turn = 0, 0
         while start < len(body):
@@ -140,8 +142,6 @@ async def ollama_decoded(body: bytes, sizes: list[int]) -> Reply:
 def test_ollama_streams_decode_to_what_they_render(
     drawn: list[Block], sizes: list[int], one_line: bool
 ) -> None:
-    from agentcat_adapters.testing import ollama as ollama_wire
-
     lines: list[bytes] = []
     expected = [(content, extra) for kind, content, extra in drawn if kind == "tool"]
     together = list(expected) if one_line else None  # every call in the line of the first
@@ -166,7 +166,7 @@ def test_ollama_streams_decode_to_what_they_render(
 
 
 # Gemini: data-only frames of whole parts, each function call a part, thought signatures on the
-# parts they belong to. (Imported here, so that this block stands alone.)
+# parts they belong to.
 
 
 @settings(max_examples=150, deadline=None)
@@ -174,11 +174,6 @@ def test_ollama_streams_decode_to_what_they_render(
 def test_gemini_streams_decode_to_what_they_render_and_replay_as_sent(
     drawn: list[Block], sizes: list[int], together: bool, data: st.DataObject
 ) -> None:
-    from agentcat_adapters.gemini import _GeminiDecoder, _model_parts
-    from agentcat_adapters.testing import gemini as gemini_wire
-
-    from agentcat import Message
-
     chunks: list[list[dict[str, Any]]] = []
     sent: list[dict[str, Any]] = []  # the reply's parts, as a replay sends them
     calls = []

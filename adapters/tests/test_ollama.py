@@ -3,20 +3,17 @@ Ollama's chat stream (NDJSON) byte for byte, under asyncio and trio."""
 
 from __future__ import annotations
 
-import gc
-import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 import ollama
 import pytest
 from agentcat_adapters.ollama import OllamaMessenger
 from agentcat_adapters.testing import (
-    AwaitHangup,
     Drop,
     Loopback,
     Response,
+    deltas_until_failure,
     in_turn,
     loopback,
     rechunked,
@@ -74,17 +71,6 @@ async def llama(
             **options,  # type: ignore[arg-type]
         )
         yield messenger, server
-
-
-async def deltas_until_failure(messenger: OllamaMessenger) -> tuple[list[Reply], BaseException]:
-    """The deltas a stream passed on, and the error it then failed with."""
-    seen: list[Reply] = []
-    try:
-        async for chunk in messenger.invoke("Hi"):
-            seen.append(chunk.delta)
-    except Exception as error:
-        return seen, error
-    pytest.fail("the stream did not fail")
 
 
 async def test_text_streams_with_the_usage_it_reports_at_the_end() -> None:
@@ -192,15 +178,15 @@ async def test_errors_before_the_first_byte_are_typed_before_any_delta() -> None
     busy = wire.status(503, "server busy, please try again.  maximum pending requests exceeded")
     missing = wire.status(404, "model 'llama-test' not found, try pulling it first")
     async with llama(limited, busy, missing, HELLO) as (messenger, server):
-        seen, error = await deltas_until_failure(messenger)
+        seen, error = await deltas_until_failure(messenger.invoke("Hi"))
         assert isinstance(error, RateLimitedError)
         assert (error.status, error.retry_after, seen) == (429, 2.0, [])
         assert len(server.requests) == 1  # Ollama does not retry
-        seen, error = await deltas_until_failure(messenger)
+        seen, error = await deltas_until_failure(messenger.invoke("Hi"))
         assert isinstance(error, OverloadedError)
         assert (error.status, seen) == (503, [])
         assert "maximum pending requests" in str(error)
-        seen, error = await deltas_until_failure(messenger)
+        seen, error = await deltas_until_failure(messenger.invoke("Hi"))
         assert type(error) is ProviderError
         assert not error.transient
         assert "not found, try pulling it first" in str(error)
@@ -215,7 +201,7 @@ async def test_an_error_line_mid_stream_keeps_exactly_the_deltas_before_it() -> 
         wire.text(["never"]),
     )
     async with llama(frames) as (messenger, _):
-        seen, error = await deltas_until_failure(messenger)
+        seen, error = await deltas_until_failure(messenger.invoke("Hi"))
     assert isinstance(error, StreamingError)
     assert [d.text for d in seen if d.text] == ["Half ", "a "]
     assert error.partial == REPLY.concat(seen)
@@ -273,28 +259,6 @@ async def test_a_reply_cut_by_its_token_bound_says_so() -> None:
         reply = await messenger.stream("Count")
     assert (reply.text, reply.stop) == ("One, two", "max_tokens")
     assert server.requests[0].json()["options"] == {"num_predict": 3}
-
-
-async def test_leaving_the_stream_reaches_the_socket_and_leaves_nothing_to_collect() -> None:
-    frames = wire.reply(wire.text(["one ", "two "]), AwaitHangup())
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        async with llama(frames) as (messenger, server):
-            async with messenger.stream("Hi") as stream:
-                async for chunk in stream:
-                    if chunk.delta.text == "two ":
-                        break
-            with anyio.fail_after(10):
-                await server.requests[0].hung_up.wait()
-            with anyio.CancelScope() as scope:  # cancelled while waiting for the next line
-                async with messenger.stream("Hi") as stream:
-                    async for chunk in stream:
-                        if chunk.delta.text == "two ":
-                            scope.cancel()
-            with anyio.fail_after(10):
-                await server.requests[1].hung_up.wait()
-        gc.collect()  # (a generator left suspended would warn here, under trio)
-    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 async def test_the_api_key_is_in_no_repr_or_error() -> None:

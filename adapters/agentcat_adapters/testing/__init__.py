@@ -1,7 +1,9 @@
 """Loopback servers that speak the providers' wire formats, for testing messengers through their
 real SDKs without a network: :func:`loopback` (:mod:`agentcat_adapters.testing.server`), and a
 module per wire format that renders replies to its bytes (:mod:`~.anthropic`, :mod:`~.gemini`,
-:mod:`~.openai`, :mod:`~.ollama`). Nothing here imports an SDK."""
+:mod:`~.openai`, :mod:`~.ollama`, :mod:`~.websocket`); and :func:`deltas_until_failure`, to
+see what a failing stream kept. Nothing here imports an SDK (:mod:`~.websocket` needs the
+``websocket`` extra)."""
 
 from agentcat_adapters.testing.server import (
     AwaitHangup,
@@ -14,6 +16,7 @@ from agentcat_adapters.testing.server import (
     loopback,
     rechunked,
 )
+from agentcat_adapters.testing.streams import deltas_until_failure
 
 __all__ = [
     "AwaitHangup",
@@ -22,6 +25,7 @@ __all__ = [
     "Pause",
     "Request",
     "Response",
+    "deltas_until_failure",
     "in_turn",
     "loopback",
     "rechunked",

@@ -21,6 +21,8 @@ import anyio
 import anyio.abc
 from attrs import define, field, frozen
 
+from agentcat_adapters._listening import listening
+
 __all__ = [
     "AwaitHangup",
     "Drop",
@@ -70,13 +72,16 @@ class Response:
 @define
 class Request:
     """A request the server received: its ``method``, ``path``, ``headers`` (names in lower
-    case) and ``body``; :attr:`hung_up` is set once the client has closed the connection."""
+    case) and ``body``; :attr:`hung_up` is set once the client has closed the connection, and
+    :attr:`sent` counts the steps of the response sent so far (how a test sees a slow reader
+    hold the server back)."""
 
     method: str
     path: str
     headers: dict[str, str]
     body: bytes
     hung_up: anyio.Event = field(factory=anyio.Event)
+    sent: int = 0
 
     def json(self) -> Any:
         """The body, parsed as JSON."""
@@ -143,20 +148,15 @@ def _cut(steps: Iterable[Step], sizes: Sequence[int]) -> list[Step]:
 async def loopback(respond: Callable[[Request], Response]) -> AsyncIterator[Loopback]:
     """Serve ``respond`` on a free loopback port while the block runs, in a task group of the
     caller's loop; leaving the block stops the server and every connection it holds."""
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
-    port = listener.extra(anyio.abc.SocketAttribute.local_port)
-    server = Loopback(f"http://127.0.0.1:{port}")
+    server = Loopback("")
 
     async def serve(client: anyio.abc.SocketStream) -> None:
         async with client:
             await _connection(client, server, respond)
 
-    async with listener, anyio.create_task_group() as group:
-        group.start_soon(listener.serve, serve, group)
-        try:
-            yield server
-        finally:
-            group.cancel_scope.cancel()
+    async with listening(serve) as port:
+        server.url = f"http://127.0.0.1:{port}"
+        yield server
 
 
 async def _connection(
@@ -207,6 +207,7 @@ async def _send(client: anyio.abc.SocketStream, request: Request, response: Resp
                 return False
             elif step:
                 await client.send(b"%x\r\n%s\r\n" % (len(step), step))
+            request.sent += 1
         await client.send(b"0\r\n\r\n")
     except (anyio.BrokenResourceError, anyio.ClosedResourceError):
         request.hung_up.set()

@@ -1,0 +1,192 @@
+"""The scenarios that every adapter must pass alike, each run for every adapter under asyncio
+and trio, against its loopback server: leaving a stream (a ``break``, an exception, a
+cancellation) reaches the socket and leaves nothing behind; a slow reader holds the server back
+instead of the reply being buffered whole; and the API key is in no log line, at any level.
+The scenarios peculiar to one provider are in its own file."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import warnings
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import anyio
+import pytest
+from agentcat_adapters.claude import ClaudeMessenger
+from agentcat_adapters.gemini import GeminiMessenger
+from agentcat_adapters.ollama import OllamaMessenger
+from agentcat_adapters.openai import OpenAIMessenger
+from agentcat_adapters.testing import AwaitHangup, Loopback, Request, loopback
+from agentcat_adapters.testing import anthropic as claude_wire
+from agentcat_adapters.testing import gemini as gemini_wire
+from agentcat_adapters.testing import ollama as ollama_wire
+from agentcat_adapters.testing import openai as openai_wire
+from agentcat_adapters.testing import websocket as websocket_wire
+from agentcat_adapters.websocket import WebSocketMessenger
+from attrs import frozen
+
+from agentcat import Conversation, Reply, StreamingAgent, Text
+
+pytestmark = pytest.mark.anyio
+
+KEY = "sk-adapter-secret-key"
+
+Messenger = StreamingAgent[Conversation | str, Reply]
+
+
+@frozen
+class Adapter:
+    """How to run a scenario on one adapter: its loopback server (``serve(respond)``), a
+    messenger with :data:`KEY` on the server's URL, and a reply of text ``pieces`` whose end is
+    ``complete``, or else an ``AwaitHangup``."""
+
+    name: str
+    serve: Callable[[Callable[[Request], Any]], AbstractAsyncContextManager[Loopback]]
+    messenger: Callable[[str], Messenger]
+    reply: Callable[[Sequence[str], bool], Any]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def claude_reply(pieces: Sequence[str], complete: bool) -> Any:
+    end: list[Any] = [claude_wire.message_delta("end_turn", 5), claude_wire.message_stop()]
+    start: list[Any] = [claude_wire.message_start(3), claude_wire.text_block(0, pieces)]
+    return claude_wire.reply(*start, *(end if complete else [AwaitHangup()]))
+
+
+def openai_reply(pieces: Sequence[str], complete: bool) -> Any:
+    end = [openai_wire.finish(), openai_wire.done()] if complete else [AwaitHangup()]
+    return openai_wire.reply(openai_wire.text(pieces), *end)
+
+
+def gemini_reply(pieces: Sequence[str], complete: bool) -> Any:
+    end = gemini_wire.finish() if complete else AwaitHangup()
+    return gemini_wire.reply(gemini_wire.text(pieces), end)
+
+
+def ollama_reply(pieces: Sequence[str], complete: bool) -> Any:
+    end = ollama_wire.done() if complete else AwaitHangup()
+    return ollama_wire.reply(ollama_wire.text(pieces), end)
+
+
+def websocket_reply(pieces: Sequence[str], complete: bool) -> Any:
+    replies = [Reply((Text(0, piece),)) for piece in pieces]
+    if complete:
+        return websocket_wire.answer(*replies)
+    return [*(websocket_wire.delta(n, r) for n, r in enumerate(replies)), AwaitHangup()]
+
+
+ADAPTERS = [
+    Adapter(
+        "claude",
+        loopback,
+        lambda url: ClaudeMessenger("m", base_url=url, api_key=KEY),
+        claude_reply,
+    ),
+    Adapter(
+        "openai",
+        loopback,
+        lambda url: OpenAIMessenger("m", base_url=f"{url}/v1", api_key=KEY),
+        openai_reply,
+    ),
+    Adapter(
+        "gemini",
+        loopback,
+        lambda url: GeminiMessenger("m", base_url=url, api_key=KEY),
+        gemini_reply,
+    ),
+    Adapter(
+        "ollama",
+        loopback,
+        lambda url: OllamaMessenger("m", base_url=url, api_key=KEY),
+        ollama_reply,
+    ),
+    Adapter(
+        "websocket",
+        websocket_wire.websocket_loopback,
+        lambda url: WebSocketMessenger("m", base_url=url, api_key=KEY),
+        websocket_reply,
+    ),
+]
+
+
+@pytest.fixture(params=ADAPTERS, ids=str)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    chosen: Adapter = request.param
+    return chosen
+
+
+@asynccontextmanager
+async def serving(adapter: Adapter, reply: Any) -> AsyncIterator[tuple[Messenger, Loopback]]:
+    """The adapter's messenger on its server, which answers every request with ``reply``."""
+    async with adapter.serve(lambda request: reply) as server:
+        yield adapter.messenger(server.url), server
+
+
+class Left(Exception):
+    """Raised by a consumer to leave a stream."""
+
+
+async def read_until_raising(messenger: Messenger, text: str) -> None:
+    """Read a stream in ``async with`` until a delta of ``text``, then raise :class:`Left`."""
+    async with messenger.stream("Hi") as stream:
+        async for chunk in stream:
+            if chunk.delta.text == text:
+                raise Left
+
+
+async def test_leaving_a_stream_any_way_reaches_the_socket_and_leaves_nothing(
+    adapter: Adapter,
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with serving(adapter, adapter.reply(["one ", "two "], False)) as (messenger, server):
+            async with messenger.stream("Hi") as stream:  # a break
+                async for chunk in stream:
+                    if chunk.delta.text == "two ":
+                        break
+            with pytest.raises(Left):  # an exception out of the block
+                await read_until_raising(messenger, "two ")
+            with anyio.CancelScope() as scope:  # cancelled while waiting for the next event
+                async with messenger.stream("Hi") as stream:
+                    async for chunk in stream:
+                        if chunk.delta.text == "two ":
+                            scope.cancel()
+            with anyio.fail_after(10):
+                for request in server.requests:
+                    await request.hung_up.wait()
+            assert len(server.requests) == 3
+        gc.collect()  # (a generator left suspended would warn here, under trio)
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+PIECES = 2000
+PIECE = "x" * 32_768  # 64 MB in all: far beyond any socket's buffers
+
+
+async def test_a_slow_reader_holds_the_server_back(adapter: Adapter) -> None:
+    long = adapter.reply([PIECE] * PIECES, True)
+    async with serving(adapter, long) as (messenger, server), messenger.stream("Go") as stream:
+        async for _ in stream:
+            break
+        await anyio.wait_all_tasks_blocked()  # the server blocked on its socket
+        ahead = server.requests[0].sent
+        read = sum([1 async for chunk in stream if chunk.delta.text])  # (from the first)
+    assert read == PIECES
+    assert ahead < PIECES // 4, ahead  # about a socket's buffers (some 120), not the reply
+
+
+async def test_the_key_reaches_the_server_and_no_log_line(
+    adapter: Adapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, the SDK's and its HTTP library's
+    async with serving(adapter, adapter.reply(["Hello"], True)) as (messenger, server):
+        assert (await messenger.stream("Hi")).text == "Hello"
+    assert any(KEY in value for value in server.requests[0].headers.values())
+    assert caplog.records or adapter.name == "websocket"  # (the SDKs log at this level)
+    assert KEY not in caplog.text
+    assert KEY not in repr(messenger)
