@@ -70,16 +70,21 @@ class StreamingError(AgentcatError):
 
     ``partial`` is the value accumulated from the deltas it had produced; ``recoverable`` tells
     whether an attempt or alternative was left that would have taken over before the first delta,
-    so a caller may restart the whole stream. The original failure is ``__cause__``.
+    so a caller may restart the whole stream; ``resumable``, whether the stream can instead go on
+    from where it stopped without repeating a delta (a messenger's ``with_resume`` does so for a
+    reply of text, on a model that continues a reply). The original failure is ``__cause__``.
 
     It does not subclass a built-in error: the failure underneath may be of any type, and only
     ``__cause__`` says which.
     """
 
-    def __init__(self, message: str, *, partial: Any, recoverable: bool) -> None:
+    def __init__(
+        self, message: str, *, partial: Any, recoverable: bool, resumable: bool = False
+    ) -> None:
         super().__init__(message)
         self.partial = partial
         self.recoverable = recoverable
+        self.resumable = resumable
 
     # The Messenger Protocol's names for the same facts.
 
@@ -101,11 +106,14 @@ class StreamingError(AgentcatError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only fields: pickling must call the constructor with them by name.
-        return (_streaming_error, (str(self), self.partial, self.recoverable), self.__dict__)
+        fields = (str(self), self.partial, self.recoverable, self.resumable)
+        return (_streaming_error, fields, self.__dict__)
 
 
-def _streaming_error(message: str, partial: Any, recoverable: bool) -> StreamingError:
-    return StreamingError(message, partial=partial, recoverable=recoverable)
+def _streaming_error(
+    message: str, partial: Any, recoverable: bool, resumable: bool = False
+) -> StreamingError:
+    return StreamingError(message, partial=partial, recoverable=recoverable, resumable=resumable)
 
 
 class ToolArgumentsError(AgentcatError, ValueError):

@@ -68,13 +68,16 @@ def test_the_errors_module_lists_every_error_and_the_root_has_them() -> None:
 
 
 def test_a_streaming_error_survives_pickling() -> None:
-    error = StreamingError("model failed after 2 deltas", partial="one two ", recoverable=True)
+    error = StreamingError(
+        "model failed after 2 deltas", partial="one two ", recoverable=True, resumable=True
+    )
     error.add_note("a note")
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is StreamingError
-    assert (str(copy), copy.partial, copy.recoverable) == (
+    assert (str(copy), copy.partial, copy.recoverable, copy.resumable) == (
         "model failed after 2 deltas",
         "one two ",
+        True,
         True,
     )
     assert copy.__notes__ == ["a note"]

@@ -21,6 +21,7 @@ import anyio
 
 from agentcat import REPLY, Conversation, Reply, StreamingAgent, StreamingError, Usage
 from agentcat.errors import OverloadedError, ProviderError, RateLimitedError
+from agentcat_adapters._resume import Resumed, continuable
 
 __all__ = [
     "Decoder",
@@ -171,6 +172,9 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
     """The backend's name, in errors and in ``repr``."""
     client_type: ClassVar[type]
     """The SDK's client class: a ``client=`` must be one, and :meth:`_make_client` makes one."""
+    continues: ClassVar[bool] = False
+    """Whether the provider's models continue a reply sent back as the last message (see
+    :meth:`with_resume`)."""
 
     def __init__(
         self,
@@ -198,6 +202,7 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         self._max_retries = max_retries
         self._start_within = math.inf if start_within is None else start_within
         self._settings = {k: v for k, v in settings.items() if v is not None}
+        self._continuation_refused = False
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.model!r})"
@@ -236,6 +241,32 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
         """Whether the model is offered the conversation's tools, and may call them."""
         return True
 
+    def supports_continuation(self) -> bool:
+        """Whether the model continues a partial reply of text sent back as the last message:
+        declared by the provider, and learnt false once the model refuses one (models change:
+        Claude 4.6 and some Gemini models answer it with a 400)."""
+        return self.continues and not self._continuation_refused
+
+    def refuse_continuation(self) -> None:
+        """Learn that the model refuses continuations: :meth:`supports_continuation` is false
+        from now on, for this messenger."""
+        self._continuation_refused = True
+
+    def with_resume(self, attempts: int = 2) -> Resumed:
+        """This messenger, whose replies cut short by a transient failure (a dropped
+        connection, an overload) after their first delta go on where they stopped, up to
+        ``attempts`` times: a text-only partial reply is sent back for the model to continue
+        (a new request, billed again, its usage added), and the seam is mended, so the reader
+        sees every character once. A reply that cannot be continued (a tool call or thinking in
+        it, a model that does not continue replies, the attempts spent) raises its
+        :class:`agentcat.StreamingError`, marked not ``resumable``; before the first delta,
+        errors pass as they are (``with_retry`` is for those).
+
+        Raises:
+            ValueError: ``attempts`` is not an int of 1 or more.
+        """
+        return Resumed(self, attempts)
+
     async def open(self, value: Conversation | str, /) -> AsyncIterator[Reply]:
         conversation = Conversation.of(value)
         request = self._request(conversation)
@@ -259,10 +290,14 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
                 raise
             if not said:
                 raise failure from error
+            partial = REPLY.concat(said)
             raise StreamingError(
                 f"{self.name} failed after {len(said)} deltas: {failure}",
-                partial=REPLY.concat(said),
+                partial=partial,
                 recoverable=failure.transient,
+                resumable=failure.transient
+                and self.supports_continuation()
+                and continuable(partial),
             ) from failure
 
     async def _begun(self, stack: AsyncExitStack, request: dict[str, Any]) -> AsyncIterator[Any]:

@@ -61,6 +61,7 @@ class ClaudeMessenger(WireMessenger):
     provider: ClassVar[str] = "claude"
 
     client_type: ClassVar[type] = anthropic.AsyncAnthropic
+    continues: ClassVar[bool] = True  # (models up to 4.5, without extended thinking)
 
     def __init__(
         self,
@@ -85,6 +86,13 @@ class ClaudeMessenger(WireMessenger):
             start_within=start_within,
             settings=given,
         )
+
+    def supports_continuation(self) -> bool:
+        """Whether the model continues a reply sent back as the last message: not with
+        extended thinking on (Anthropic allows no prefill then), nor once it has refused one
+        (Claude 4.6 and later answer a prefill with a 400)."""
+        enabled = (self._settings.get("thinking") or {}).get("type") == "enabled"
+        return super().supports_continuation() and not enabled
 
     def _request(self, conversation: Conversation) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in conversation.visible() if m.role == "system")

@@ -92,6 +92,7 @@ class GeminiMessenger(WireMessenger):
     provider: ClassVar[str] = "gemini"
 
     client_type: ClassVar[type] = genai.Client
+    continues: ClassVar[bool] = True  # (some models: the others answer with a 400)
 
     def __init__(
         self,

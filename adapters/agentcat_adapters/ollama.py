@@ -81,6 +81,7 @@ class OllamaMessenger(WireMessenger):
     provider: ClassVar[str] = "ollama"
 
     client_type: ClassVar[type] = ollama.AsyncClient
+    continues: ClassVar[bool] = True  # (as the model's chat template allows)
 
     def __init__(
         self,
