@@ -1,7 +1,8 @@
 """The scenarios that every adapter must pass alike, each run for every adapter under asyncio
 and trio, against its loopback server: leaving a stream (a ``break``, an exception, a
 cancellation) reaches the socket and leaves nothing behind; a slow reader holds the server back
-instead of the reply being buffered whole; and the API key is in no log line, at any level.
+instead of the reply being buffered whole; the streaming metrics follow the server's pace; and
+the API key is in no log line, at any level.
 The scenarios peculiar to one provider are in its own file."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from agentcat_adapters.claude import ClaudeMessenger
 from agentcat_adapters.gemini import GeminiMessenger
 from agentcat_adapters.ollama import OllamaMessenger
 from agentcat_adapters.openai import OpenAIMessenger
-from agentcat_adapters.testing import AwaitHangup, Loopback, Request, loopback
+from agentcat_adapters.testing import AwaitHangup, Loopback, Pause, Request, Response, loopback
 from agentcat_adapters.testing import anthropic as claude_wire
 from agentcat_adapters.testing import gemini as gemini_wire
 from agentcat_adapters.testing import ollama as ollama_wire
@@ -28,7 +29,7 @@ from agentcat_adapters.testing import websocket as websocket_wire
 from agentcat_adapters.websocket import WebSocketMessenger
 from attrs import frozen
 
-from agentcat import Conversation, Reply, StreamingAgent, Text
+from agentcat import Conversation, Meter, Reply, StreamingAgent, Text
 
 pytestmark = pytest.mark.anyio
 
@@ -178,6 +179,36 @@ async def test_a_slow_reader_holds_the_server_back(adapter: Adapter) -> None:
         read = sum([1 async for chunk in stream if chunk.delta.text])  # (from the first)
     assert read == PIECES
     assert ahead < PIECES // 4, ahead  # about a socket's buffers (some 120), not the reply
+
+
+def paced(reply: Any, pace: float) -> Any:
+    """``reply`` (a response, or a script of frames) with a pause of ``pace`` before each step."""
+    steps = reply.body if isinstance(reply, Response) else reply
+    slow = [paused for step in steps for paused in (Pause(pace), step)]
+    return Response(reply.status, reply.headers, slow) if isinstance(reply, Response) else slow
+
+
+async def test_the_metrics_follow_the_servers_pace(adapter: Adapter) -> None:
+    pace = 0.02  # seconds before each frame the server sends
+    pieces = ["one ", "two ", "three ", "four "]
+    async with serving(adapter, paced(adapter.reply(pieces, True), pace)) as (messenger, _):
+        meter = Meter(messenger.stream("Hi"), message_id="m")
+        texts = [chunk.delta async for chunk in meter if chunk.delta]
+    metrics = meter.metrics
+    assert "".join(texts) == "".join(pieces)
+    assert metrics.complete
+    assert metrics.latency_first_token_ms is not None
+    assert metrics.latency_total_ms is not None
+    assert metrics.tokens_per_second is not None
+    # Lower bounds, which the pauses make sure of: a frame at least before the first piece of
+    # text, and one before each of the three pieces after it.
+    assert metrics.latency_first_token_ms >= pace * 1000
+    generating = metrics.latency_total_ms - metrics.latency_first_token_ms
+    assert generating >= 3 * pace * 1000
+    assert metrics.tokens_generated > 0
+    assert metrics.tokens_per_second == pytest.approx(
+        metrics.tokens_generated / (generating / 1000)
+    )
 
 
 async def test_the_key_reaches_the_server_and_no_log_line(
