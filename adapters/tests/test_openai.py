@@ -29,6 +29,7 @@ from agentcat import (
     RateLimitedError,
     Reply,
     StreamingError,
+    ToolArgumentsError,
     ToolCall,
     Usage,
     agent,
@@ -148,6 +149,23 @@ async def test_parallel_tool_calls_stay_apart_however_the_server_sends_names_and
             "parameters": {"type": "object", "properties": {}},
         },
     }
+
+
+async def test_a_token_bound_that_cuts_tool_arguments_gives_a_whole_reply_saying_so() -> None:
+    frames = wire.reply(
+        wire.tool_call(0, "call_1", "weather", ['{"city": ', '"Os']),
+        wire.finish("length"),
+        wire.usage(20, 8),
+        wire.done(),
+    )
+    async with gpt(frames) as (messenger, _):
+        reply = await messenger.stream("Weather?")
+    assert reply.stop == "max_tokens"
+    (call,) = reply.tool_calls
+    assert (call.id, call.name, call.arguments_json) == ("call_1", "weather", '{"city": "Os')
+    with pytest.raises(ToolArgumentsError) as cut:
+        call.arguments()
+    assert cut.value.raw == '{"city": "Os'
 
 
 async def test_a_conversation_with_tool_results_is_sent_back_faithfully() -> None:

@@ -6,13 +6,16 @@ testing a messenger through its real SDK on the wire format of its provider, byt
 ``respond(request)``, a :class:`Response`: a status, headers, and a body of steps, each
 ``bytes`` sent as one HTTP chunk (so a frame can be cut anywhere, inside a UTF-8 sequence
 too), a :class:`Pause`, a :class:`Drop` (the connection closed mid-body, without the last
-chunk), or :class:`AwaitHangup` (wait, without a clock, until the client closes the
+chunk: a FIN), a :class:`Reset` (the same, by a TCP reset: an RST, which HTTP libraries raise
+as another error), or :class:`AwaitHangup` (wait, without a clock, until the client closes the
 connection: how a test sees cancellation reach the socket). Nothing here imports an SDK.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import struct
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,6 +29,7 @@ from agentcat_adapters._listening import listening
 __all__ = [
     "AwaitHangup",
     "Drop",
+    "Reset",
     "Loopback",
     "Pause",
     "Request",
@@ -33,6 +37,7 @@ __all__ = [
     "in_turn",
     "loopback",
     "rechunked",
+    "reset",
     "streamed",
 ]
 
@@ -50,12 +55,17 @@ class Drop:
 
 
 @frozen
+class Reset:
+    """Reset the connection here (an RST: closed with a zero linger), before the body's end."""
+
+
+@frozen
 class AwaitHangup:
     """Send nothing more, and wait until the client closes the connection (it is marked on the
     request: :attr:`Request.hung_up`)."""
 
 
-Step = bytes | Pause | Drop | AwaitHangup
+Step = bytes | Pause | Drop | Reset | AwaitHangup
 
 
 @frozen
@@ -199,6 +209,9 @@ async def _send(client: anyio.abc.SocketStream, request: Request, response: Resp
         for step in response.body:
             if isinstance(step, Pause):
                 await anyio.sleep(step.seconds)
+            elif isinstance(step, Reset):
+                await reset(client)
+                return False
             elif isinstance(step, Drop):
                 return False
             elif isinstance(step, AwaitHangup):
@@ -232,3 +245,10 @@ _REASONS = {
     503: "Service Unavailable",
     529: "Overloaded",
 }
+
+
+async def reset(stream: anyio.abc.SocketStream) -> None:
+    """Close ``stream`` with a TCP reset (an RST) instead of the orderly FIN."""
+    raw = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    await stream.aclose()

@@ -8,7 +8,8 @@ is a ``ws://`` URL); each request frame is kept in ``server.requests`` (a
 ``body`` is the frame) and answered by ``respond(request)``: a list of steps, each a frame (a
 ``dict``, given the request's ``id``), a text message sent as it is (``str``: a malformed frame,
 say), or a :class:`~agentcat_adapters.testing.Pause`, :class:`~agentcat_adapters.testing.Drop`
-(the TCP connection closed, without a close frame) or
+(the TCP connection closed, without a close frame), :class:`~agentcat_adapters.testing.Reset`
+(reset) or
 :class:`~agentcat_adapters.testing.AwaitHangup`. ``refuse(handshake)`` may refuse a connection
 with a :class:`~agentcat_adapters.testing.Response` (its status, headers and body) instead.
 Needs the ``websocket`` extra.
@@ -33,12 +34,14 @@ from agentcat_adapters.testing.server import (
     Loopback,
     Pause,
     Request,
+    Reset,
     Response,
+    reset,
 )
 
 __all__ = ["answer", "delta", "done", "error", "websocket_loopback"]
 
-Step = dict[str, Any] | str | Pause | Drop | AwaitHangup
+Step = dict[str, Any] | str | Pause | Drop | Reset | AwaitHangup
 
 
 def delta(seq: int, reply: Reply) -> dict[str, Any]:
@@ -123,6 +126,9 @@ async def _play(
                 await anyio.sleep(step.seconds)
             elif isinstance(step, Drop):
                 await stream.aclose()
+                return
+            elif isinstance(step, Reset):
+                await reset(stream)
                 return
             elif isinstance(step, AwaitHangup):
                 while await socket.receive() is not None:
