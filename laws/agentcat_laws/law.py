@@ -121,6 +121,8 @@ class LawReport:
     subject: str
     kind: str
     results: tuple[LawResult, ...]
+    inputs: str = ""
+    """How the inputs were drawn (shown in the report)."""
 
     @property
     def passed(self) -> bool:

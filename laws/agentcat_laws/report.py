@@ -47,6 +47,8 @@ def _value(value: object) -> str:
 def render(report: LawReport) -> str:
     """The whole report: a title, each law, and a summary line."""
     lines = [f"agentcat-laws: {report.subject} ({report.kind})"]
+    if report.inputs:
+        lines.append(f"inputs: {report.inputs}")
     lines.extend(render_result(result) for result in report.results)
     broken = report.broken
     names = ", ".join(result.law.name for result in broken)

@@ -26,6 +26,7 @@ from hypothesis import settings as Settings
 from hypothesis import strategies as st
 
 from agentcat import Agent, AgentcatError, Monoid
+from agentcat_laws.constants import constants_of
 from agentcat_laws.law import Counterexample, Example, Law, LawReport, LawResult, Verdict
 from agentcat_laws.observe import Outcome
 from agentcat_laws.scope import Kind, Scope, kind_of
@@ -68,29 +69,57 @@ class LawCheck:
 
     def report(self, results: Iterable[LawResult]) -> LawReport:
         """The report of ``results`` about this check's subject."""
-        return LawReport(self.scope.describe(), self.scope.kind, tuple(results))
+        return LawReport(
+            self.scope.describe(), self.scope.kind, tuple(results), inputs=self.scope.drawn
+        )
 
 
-def _default_inputs(subject: object, kind: Kind) -> st.SearchStrategy[Any]:
+def _default_inputs(subject: object, kind: Kind) -> tuple[st.SearchStrategy[Any], str]:
+    """The inputs the laws draw for ``subject`` when it is given none, and what to call them
+    in a report: by its input type, text and bytes made of its own constants too."""
     if kind == "combinators":
-        return texts()
+        return texts(), "texts()"
+    words = constants_of(subject.function if isinstance(subject, Consumer) else subject)
+    found: st.SearchStrategy[Any] | type | None
     if kind == "monoid":
         assert isinstance(subject, Monoid)
         found = default_values(subject)
     elif kind == "consumer":
         assert isinstance(subject, Consumer)
-        found = default_values(subject.monoid) if subject.monoid is not None else texts()
+        found = default_values(subject.monoid) if subject.monoid is not None else str
     elif isinstance(subject, ChunkSource):
         found = _strategy_for(_first_parameter(subject.function))
     else:
         declared = subject.input_type if isinstance(subject, Agent) else None
         found = _strategy_for(declared)
+    if isinstance(found, type):
+        return _near(found, words)
     if found is None:
         raise TypeError(
             f"agentcat_laws cannot tell what inputs {subject!r} takes: pass inputs=, "
             "a Hypothesis strategy of them"
         )
-    return found
+    return found, "values of its type" if kind == "monoid" else _shown(found)
+
+
+def _near(kind: type, words: tuple[str | bytes, ...]) -> tuple[st.SearchStrategy[Any], str]:
+    """Text (or UTF-8 bytes) made of ``words`` (a subject's constants) as well as random."""
+    made: st.SearchStrategy[Any]
+    if kind is str:
+        strings = tuple(w for w in words if isinstance(w, str))
+        made, name, words = texts(near=strings), "texts()", strings
+    else:  # (text constants are encoded)
+        made, name = utf8_bytes(near=words), "utf8_bytes()"
+    if not words:
+        return made, name
+    shown = ", ".join(repr(w) for w in words[:6]) + (", ..." if len(words) > 6 else "")
+    return made, f"{name}, half of them made of its constants {shown} and pieces of them"
+
+
+def _shown(inputs: st.SearchStrategy[Any]) -> str:
+    """A strategy, as a report names it: its ``repr`` when short."""
+    text = repr(inputs)
+    return text if len(text) <= 60 else "a strategy of their type"
 
 
 def _first_parameter(function: Callable[..., Any]) -> object | None:
@@ -103,11 +132,11 @@ def _first_parameter(function: Callable[..., Any]) -> object | None:
     return hints.get(first) if first is not None else None
 
 
-def _strategy_for(declared: object) -> st.SearchStrategy[Any] | None:
-    if declared is str:
-        return texts()
-    if declared is bytes:
-        return utf8_bytes()
+def _strategy_for(declared: object) -> st.SearchStrategy[Any] | type | None:
+    """The strategy of a declared input type: ``str`` or ``bytes`` as they are (their inputs
+    are made with the subject's constants), ``None`` when Hypothesis has none."""
+    if declared is str or declared is bytes:
+        return declared
     if declared is None:
         return None
     try:
@@ -132,10 +161,15 @@ def plan_laws(
     kind = kind_of(subject)
     if isinstance(subject, Combinators):
         combinators = subject
+    if inputs is None:
+        drawn, shown = _default_inputs(subject, kind)
+    else:
+        drawn, shown = inputs, "as given (inputs=)"
     scope = Scope(
         subject=subject,
         kind=kind,
-        inputs=inputs if inputs is not None else _default_inputs(subject, kind),
+        inputs=drawn,
+        drawn=shown,
         combinators=combinators,
         input_monoid=monoid,
         output_monoid=output_monoid,

@@ -87,7 +87,8 @@ class Scope:
 
     ``inputs`` draws the subject's inputs; ``input_monoid`` is how a chunked input accumulates
     and ``output_monoid`` how the subject's output deltas do (``None``: found from the values'
-    types at run time); ``timeout`` bounds the run of one example, in seconds.
+    types at run time); ``timeout`` bounds the run of one example, in seconds; ``drawn`` says
+    what the inputs are, for the report.
     """
 
     subject: Any
@@ -97,6 +98,8 @@ class Scope:
     input_monoid: Monoid[Any] | None = None
     output_monoid: Monoid[Any] | None = None
     timeout: float = 10.0
+    drawn: str = ""
+    """What ``inputs`` are, as a report says it (how the inputs were drawn)."""
 
     @property
     def generated(self) -> bool:

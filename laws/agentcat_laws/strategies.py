@@ -152,17 +152,47 @@ def rechunkings(
     return st.one_of(st.just(parts), chunkings(whole, max_cuts))
 
 
-def texts(max_size: int = 10) -> st.SearchStrategy[str]:
+def texts(max_size: int = 10, *, near: Sequence[str] = ()) -> st.SearchStrategy[str]:
     """Short text that trips chunk-sensitive code: spaces, newlines, no-break spaces, sentence
     punctuation, letters that change length when their case does (``ß``, ``İ``), any code
-    point now and then. Shrinks towards ``''``."""
-    return st.text(st.sampled_from(_TEXT_ALPHABET), max_size=max_size) | st.text(max_size=4)
+    point now and then. Shrinks towards ``''``.
+
+    With ``near`` (the words a subject looks for: :func:`agentcat_laws.constants.constants_of`
+    finds those in its code), half of the texts are made of those words, of pieces of them and
+    of a little text between, so that a word, or its start, is there for a chunking to cut
+    through: random text alone almost never holds the word a censor looks for.
+    """
+    plain = st.text(st.sampled_from(_TEXT_ALPHABET), max_size=max_size) | st.text(max_size=4)
+    words = [word for word in dict.fromkeys(near) if word]
+    if not words:
+        return plain
+    return plain | _made_of(words, st.text(st.sampled_from(_TEXT_ALPHABET), max_size=2), "")
 
 
-def utf8_bytes(max_size: int = 10) -> st.SearchStrategy[bytes]:
+def utf8_bytes(max_size: int = 10, *, near: Sequence[str | bytes] = ()) -> st.SearchStrategy[bytes]:
     """Valid UTF-8 (encoded :func:`texts`): the input of a byte decoder, whose chunkings
-    cut inside multi-byte sequences."""
-    return texts(max_size).map(str.encode)
+    cut inside multi-byte sequences. With ``near``, as :func:`texts`: half of them made of
+    those words (text words encoded) and pieces of them."""
+    plain = texts(max_size).map(str.encode)
+    words = [w.encode() if isinstance(w, str) else w for w in dict.fromkeys(near) if w]
+    if not words:
+        return plain
+    return plain | _made_of(words, plain.map(lambda b: b[:2]), b"")
+
+
+def _made_of(
+    words: list[Any], filler: st.SearchStrategy[Any], empty: Any
+) -> st.SearchStrategy[Any]:
+    """Values made of ``words`` whole, pieces of them (a start, an end, a middle) and
+    ``filler``, joined: a word cut by the value's own ends, or whole inside it."""
+    word = st.sampled_from(words)
+    piece = word.flatmap(
+        lambda w: st.tuples(st.integers(0, len(w)), st.integers(0, len(w))).map(
+            lambda ends: w[min(ends) : max(ends)]
+        )
+    )
+    parts = st.lists(word | piece | filler, min_size=1, max_size=5)
+    return parts.map(lambda drawn: empty.join(drawn))
 
 
 def well_formed(

@@ -66,6 +66,7 @@ def test_the_report_shows_the_law_and_the_shrunk_counterexample() -> None:
     assert str(report) == "\n".join(
         [
             "agentcat-laws: Monoid(stripped str) (monoid)",
+            "inputs: as given (inputs=)",
             "FAIL  M1   identity: e ⊕ x = x = x ⊕ e",
             "      counterexample (shrunk):",
             "        x = ' '",
