@@ -150,3 +150,19 @@ def pinned(test: Any, **others: Any) -> Any:
     for x, plan in PINNED:
         test = example(x=x, c=plan, **others)(test)
     return test
+
+
+async def run_in_lockstep(
+    gate: Gate, pipeline: StreamingAgent[str, str], deadlock_after: float = 5
+) -> list[str]:
+    """The deltas ``pipeline`` streams, each let through ``gate`` as it arrives: the gate
+    releases token k+1 only once token k has reached the end, so a stage that runs ahead (or
+    buffers) deadlocks, and ``deadlock_after`` seconds turn that into a TimeoutError."""
+    received: list[str] = []
+    with anyio.fail_after(deadlock_after):  # a deadlock, not a duration, is what fails here
+        async with pipeline.stream("go") as stream:
+            async for chunk in stream:
+                if chunk.delta:
+                    received.append(chunk.delta)
+                    gate.receive()
+    return received

@@ -22,7 +22,7 @@ from agentcat import (
     split_sentences,
     transducer,
 )
-from tests.streams import Gate, accumulate, chunked, pinned
+from tests.streams import Gate, accumulate, chunked, pinned, run_in_lockstep
 
 pytestmark = pytest.mark.anyio
 
@@ -104,19 +104,6 @@ def twenty_stages(
     for index in range(20):
         pipeline = pipeline >> (middle if index == 10 else kinds[index % len(kinds)])
     return pipeline
-
-
-async def run_in_lockstep(
-    gate: Gate, pipeline: StreamingAgent[str, str], deadlock_after: float = 5
-) -> list[str]:
-    received: list[str] = []
-    with anyio.fail_after(deadlock_after):  # a deadlock, not a duration, is what fails here
-        async with pipeline.stream("go") as stream:
-            async for chunk in stream:
-                if chunk.delta:
-                    received.append(chunk.delta)
-                    gate.receive()
-    return received
 
 
 async def test_each_token_reaches_the_end_before_the_next_is_produced() -> None:

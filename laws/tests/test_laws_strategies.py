@@ -24,7 +24,7 @@ from agentcat_laws import (
     well_formed,
 )
 from agentcat_laws.strategies import EACH, WHOLE
-from hypothesis import find, given
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from agentcat import LIST, STR, Chunk, ChunkStream
@@ -139,10 +139,18 @@ def test_programs_print_as_themselves_and_compute_in_order() -> None:
     assert repr(Mark("g")) == "mark('g')"
 
 
+# Shrinking has a local minimum here: from (reverse, reverse, reverse) against one op, deleting
+# one reverse leaves a pair that commutes, so about one random search in ten stops at four ops;
+# an example database then replays it on every later run. A fixed seed and no database make the
+# search the same every time.
+DETERMINISTIC = settings(database=None, derandomize=True)
+
+
 def test_programs_shrink_to_the_identity_and_differ_in_order() -> None:
-    assert find(programs(), lambda p: True) == Program(())
+    assert find(programs(), lambda p: True, settings=DETERMINISTIC) == Program(())
     found = find(
         st.tuples(programs(), programs()),
         lambda pair: pair[0].run(pair[1].run("ab")) != pair[1].run(pair[0].run("ab")),
+        settings=DETERMINISTIC,
     )
     assert sum(len(p.ops) for p in found) == 2
