@@ -3,7 +3,9 @@
 ``python -m bench.run`` runs the full plan of the issue (about 14 minutes on 2 cores) and
 writes ``bench/RESULTS.md``; ``--quick`` runs a small plan in about a minute and prints the
 report instead. The peers are measured when they are installed (the ``bench`` dependency
-group), and left out with a warning when they are not.
+group), and left out with a warning when they are not. The import times of Hypothesis and
+agentcat-laws (``bench/imports.py``, in fresh interpreters) are measured first, and reported in
+a section of their own at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import anyio
 from bench.calls import measure_calls
 from bench.contestants import Backend, Contestant, agentcat_contestants, floor_contestants
 from bench.crowd import Crowd, agentcat_crowd, bare_crowd, floor_crowd, measure_crowd
+from bench.imports import ImportPlan, measure_imports, render_imports
 from bench.measure import CallPlan, Cell, CrowdPlan, Plan, measure
 from bench.peers import (
     lcel_contestants,
@@ -31,7 +34,7 @@ from bench.peers import (
 from bench.products import measure_products
 from bench.report import Rows, machine, render
 
-__all__ = ["FULL", "QUICK", "main"]
+__all__ = ["FULL", "FULL_IMPORTS", "QUICK", "QUICK_IMPORTS", "main"]
 
 HERE = Path(__file__).parent
 
@@ -74,6 +77,12 @@ QUICK = Plan(
     calls=CallPlan(calls=2_000, firsts=200, rounds=3),
 )
 """A smoke run: every contestant, every row and every code path, at small sizes."""
+
+FULL_IMPORTS = ImportPlan(runs=15)
+"""The import rows of the full run: 15 interpreters per case (about half a minute)."""
+
+QUICK_IMPORTS = ImportPlan(runs=5)
+"""The import rows of the smoke run."""
 
 
 def _say(line: str) -> None:
@@ -123,11 +132,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-trio", action="store_true", help="measure under asyncio only")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    import_plan = QUICK_IMPORTS if args.quick else FULL_IMPORTS
     output: Path | None = args.output or (None if args.quick else HERE / "RESULTS.md")
 
     host = machine()  # now, not after minutes of measuring: the code measured is this revision
     contestants, crowds = _contestants(), _crowds()
     started = perf_counter()
+    imports = measure_imports(import_plan, progress=_say)
     cells, rows = _measure(contestants, crowds, plan, "asyncio")
     if not args.no_trio and version("trio") is not None:
         more, other = _measure(contestants, crowds, plan, "trio")
@@ -145,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         analysis=analysis_file.read_text() if analysis_file.exists() else None,
         rows=rows,
     )
+    report = f"{report.rstrip()}\n\n{render_imports(imports, import_plan)}\n"
     if output is None:
         print(report)
     else:

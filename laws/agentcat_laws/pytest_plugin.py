@@ -8,12 +8,12 @@ shrunk counterexample, both sides) instead of a traceback through the runner.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 
 import pytest
 
 from agentcat_laws.profiles import register_profiles
-from agentcat_laws.runner import LawsBroken
 
 register_profiles()
 
@@ -29,6 +29,10 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if report.failed and call.excinfo is not None and isinstance(call.excinfo.value, LawsBroken):
-        report.longrepr = str(call.excinfo.value)
+    # The runner is not imported here (every pytest session in the environment loads this
+    # plugin): a LawsBroken can only have been raised once something imported it.
+    runner = sys.modules.get("agentcat_laws.runner")
+    error = call.excinfo.value if call.excinfo is not None else None
+    if report.failed and runner is not None and isinstance(error, runner.LawsBroken):
+        report.longrepr = str(error)
     return report
