@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, ClassVar
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class Decoder:
+class Decoder(ABC):
     """Turns one stream's events into deltas; made fresh for each stream."""
 
     @abstractmethod
@@ -276,7 +276,7 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
             async with AsyncExitStack() as stack:
                 events = await self._begun(stack, request)
                 async for event in events:
-                    for delta in decoder.feed(event):
+                    for delta in self._read(decoder, event):
                         if delta:
                             said.append(delta)
                             yield delta
@@ -299,6 +299,21 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
                 and self.supports_continuation()
                 and continuable(partial),
             ) from failure
+
+    def _read(self, decoder: Decoder, event: Any) -> list[Reply]:
+        """The deltas of ``event``.
+
+        Raises:
+            ProviderError: the event is not of the shape the provider documents (a proxy's
+                HTML page, a field of the wrong type): not worth retrying.
+        """
+        try:
+            return list(decoder.feed(event))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+            raise ProviderError(
+                f"{self.provider} sent an event it does not document: {error!r}"[:300],
+                provider=self.provider,
+            ) from error
 
     async def _begun(self, stack: AsyncExitStack, request: dict[str, Any]) -> AsyncIterator[Any]:
         """The events of ``request``, once the reply has begun: within ``start_within``

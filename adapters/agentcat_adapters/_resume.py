@@ -69,6 +69,7 @@ class Resumed(StreamingAgent[Conversation | str, Reply]):
         shown: list[Reply] = []  # every delta passed on, across the requests
         request, seam = conversation, _Seam()
         continuations = 0
+        first: tuple[BaseException | None, bool] = (None, False)  # the failure that cut it
         while True:
             failure: StreamingError | ProviderError
             try:
@@ -87,6 +88,7 @@ class Resumed(StreamingAgent[Conversation | str, Reply]):
                 failure, cause, transient = error, error, error.transient
                 if continuations and error.status == 400:
                     self.messenger.refuse_continuation()  # the model does not continue replies
+                    cause, transient = first  # (the failure that cut the reply says it all)
             partial = REPLY.concat(shown)
             resumable = self.messenger.supports_continuation() and continuable(partial)
             if not (transient and resumable and continuations < self.attempts):
@@ -100,6 +102,8 @@ class Resumed(StreamingAgent[Conversation | str, Reply]):
                     recoverable=transient,
                     resumable=False,
                 ) from cause
+            if not continuations:
+                first = (cause, transient)
             continuations += 1
             request, seam = _continuation(conversation, partial)
 

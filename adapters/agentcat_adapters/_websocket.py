@@ -19,7 +19,7 @@ from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
-__all__ = ["InvalidStatus", "WebSocket", "accept", "connect"]
+__all__ = ["InvalidStatus", "WebSocket", "accept", "connect", "parse_uri"]
 
 _QUIET = logging.Logger("agentcat_adapters.websocket", logging.INFO)
 """The protocols' logger, never at debug level: at that level ``websockets`` logs every header
@@ -97,8 +97,11 @@ class WebSocket:
         elif frame.opcode in (Opcode.TEXT, Opcode.CONT):
             self._fragments.append(bytes(frame.data))
             if frame.fin:
-                self._messages.append(b"".join(self._fragments).decode())
-                self._fragments = []
+                data, self._fragments = b"".join(self._fragments), []
+                try:
+                    self._messages.append(data.decode())
+                except UnicodeDecodeError:  # (the protocol leaves UTF-8 to the reader)
+                    self._protocol.fail(1007, "a text message must be UTF-8")
 
     async def _flush(self) -> None:
         for data in self._protocol.data_to_send():

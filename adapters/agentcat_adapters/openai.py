@@ -3,13 +3,14 @@ through the ``openai`` SDK.
 
 The SDK makes the request (``chat.completions.with_streaming_response.create(stream=True)``,
 with ``stream_options={"include_usage": True}``); the server-sent events, data-only frames
-ending with ``data: [DONE]``, are read here as JSON. Text is part 0; each tool call is a part
-of its own, found by its ``index`` and told apart from another at the same index by its ``id``
-(a server may give two calls one index in its first chunk). A server may send a call's name
-and id once, in fragments, or again in every chunk: a repeat of what came is not appended
-twice. Usage comes once, in a chunk with no choices before ``[DONE]``; the stop reason is
-``finish_reason``, said as the other providers say it (``end_turn``, ``tool_use``,
-``max_tokens``).
+ending with ``data: [DONE]``, are read here as JSON. Reasoning (``reasoning_content``, which
+compatible servers such as DeepSeek's and vLLM's send) is part 0, text part 1; each tool call
+is a part of its own from 2, found by its ``index`` and told apart from another at the same
+index by its ``id`` (a server may give two calls one index in its first chunk). A server may
+send a call's name and id once, in fragments, or again in every chunk: a repeat of what came
+is not appended twice. Usage comes once, in a chunk with no choices before ``[DONE]``; the
+stop reason is ``finish_reason``, said as the other providers say it (``end_turn``,
+``tool_use``, ``max_tokens``).
 """
 
 from __future__ import annotations

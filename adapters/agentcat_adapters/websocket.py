@@ -49,7 +49,7 @@ from agentcat_adapters._base import Decoder, WireMessenger, causes, provider_err
 from agentcat_adapters._listening import listening
 
 try:
-    from agentcat_adapters._websocket import InvalidStatus, WebSocket, accept, connect
+    from agentcat_adapters._websocket import InvalidStatus, WebSocket, accept, connect, parse_uri
 except ImportError as missing:  # pragma: no cover - the extra is installed in the suite
     raise ImportError(
         "WebSocketMessenger needs the websockets library: "
@@ -106,6 +106,8 @@ class WebSocketMessenger(WireMessenger):
             settings={},
         )
         self.__headers = {} if api_key is None else {"authorization": f"Bearer {api_key}"}
+        uri = parse_uri(base_url)
+        self._where = f"{uri.host}:{uri.port}"  # (never the URL: it may hold user:password@)
 
     def _request(self, conversation: Conversation) -> dict[str, Any]:
         return {
@@ -155,7 +157,7 @@ class WebSocketMessenger(WireMessenger):
                 )
             if isinstance(cause, OSError | anyio.BrokenResourceError):
                 return ConnectionLostError(
-                    f"the connection to {self._base_url} was lost: {cause!r}",
+                    f"the connection to {self._where} was lost: {cause!r}",
                     provider=self.provider,
                 )
         return None
@@ -306,19 +308,24 @@ async def serve_messenger(
     expected = None if api_key is None else f"Bearer {api_key}".encode()
 
     def refusal(handshake: Any) -> tuple[int, str, Mapping[str, str]] | None:
-        given = str(handshake.headers.get("authorization", "")).encode()
-        if expected is not None and not hmac.compare_digest(given, expected):
+        given = handshake.headers.get_all("authorization")  # (one, exactly)
+        sent = given[0].encode() if len(given) == 1 else b""
+        if expected is not None and not hmac.compare_digest(sent, expected):
             return 401, "this server needs its key: Authorization: Bearer KEY", {}
         return None
 
     async def serve(stream: anyio.abc.SocketStream) -> None:
-        async with stream:
-            accepted = await accept(stream, refusal)
-            if accepted is not None:
-                await _connection(accepted[0], pick)
+        # One connection's failure is its own: it must not reach the listener's task group,
+        # which would stop every other connection (and the caller's block).
+        with contextlib.suppress(Exception):
+            async with stream:
+                accepted = await accept(stream, refusal)
+                if accepted is not None:
+                    await _connection(accepted[0], pick)
 
     async with listening(serve, host, port) as bound:
-        yield WebSocketServer(f"ws://{host}:{bound}")
+        shown = f"[{host}]" if ":" in host else host  # (an IPv6 address, bracketed)
+        yield WebSocketServer(f"ws://{shown}:{bound}")
 
 
 def _picker(messengers: Messengers) -> Callable[[str], Messenger]:
@@ -353,15 +360,15 @@ async def _connection(socket: WebSocket, pick: Callable[[str], Messenger]) -> No
                     continue
                 request_id = frame["id"]
                 if frame["type"] == "cancel":
-                    if request_id in running:
-                        running[request_id].cancel()
+                    if request_id in running:  # (withdrawn: its id is free again at once)
+                        running.pop(request_id).cancel()
                 elif frame["type"] == "request":
                     if request_id in running:
                         error = ValueError(f"request {request_id!r} is already running")
                         await _send_error(socket, request_id, error, kind="protocol")
                         continue
-                    running[request_id] = anyio.CancelScope()
-                    requests.start_soon(_request, socket, frame, pick, running)
+                    scope = running[request_id] = anyio.CancelScope()
+                    requests.start_soon(_request, socket, frame, pick, scope, running)
             requests.cancel_scope.cancel()  # the client has gone: so have its requests
     finally:
         await socket.aclose()
@@ -374,10 +381,12 @@ def _client_frame(text: str) -> dict[str, Any]:
         ValueError: it is not a request or a cancel with an ``id`` (the message says what)."""
     try:
         frame = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ValueError(f"a frame must be a JSON object: {error}") from error
     if not isinstance(frame, dict) or not isinstance(frame.get("id"), str):
         raise ValueError(f"a frame must be a JSON object with a string id: {text[:200]!r}")
+    if not isinstance(frame.get("type"), str):
+        raise ValueError(f"a frame must say its type, a string: {text[:200]!r}")
     if frame.get("type") == "request" and not isinstance(frame.get("conversation"), dict):
         raise ValueError("a request must carry its conversation, a JSON object")
     if frame.get("type") == "request" and not isinstance(frame.get("model"), str):
@@ -385,17 +394,30 @@ def _client_frame(text: str) -> dict[str, Any]:
     return frame
 
 
+class _ClientGone(Exception):
+    """The client's connection closed under a send: nobody is left to answer."""
+
+
 async def _request(
     socket: WebSocket,
     frame: dict[str, Any],
     pick: Callable[[str], Messenger],
+    scope: anyio.CancelScope,
     running: dict[str, anyio.CancelScope],
 ) -> None:
-    """Stream the answer to one request, until it ends, fails or is cancelled."""
+    """Stream the answer to one request, in ``scope``, until it ends, fails or is cancelled
+    (a cancelled request sends nothing more: its client has withdrawn it)."""
     request_id = frame["id"]
     quoted = json.dumps(request_id)
     sent = 0
-    with running[request_id]:
+
+    async def send(text: str) -> None:
+        try:
+            await socket.send(text)
+        except anyio.BrokenResourceError as gone:
+            raise _ClientGone from gone
+
+    with scope:
         try:
             try:
                 conversation = Conversation.from_json(json.dumps(frame["conversation"]))
@@ -406,17 +428,16 @@ async def _request(
                 async for chunk in stream:
                     if chunk.delta:  # (the terminal chunk's delta is empty)
                         reply = chunk.delta.to_json()
-                        await socket.send(
-                            f'{{"type":"delta","id":{quoted},"seq":{sent},"reply":{reply}}}'
-                        )
+                        await send(f'{{"type":"delta","id":{quoted},"seq":{sent},"reply":{reply}}}')
                         sent += 1
-            await socket.send(json.dumps({"type": "done", "id": request_id, "deltas": sent}))
-        except anyio.BrokenResourceError:
-            return  # the client has gone
-        except Exception as error:
+            await send(json.dumps({"type": "done", "id": request_id, "deltas": sent}))
+        except _ClientGone:
+            return
+        except Exception as error:  # (the model's own failure, BrokenResourceError included)
             await _send_error(socket, request_id, error)
         finally:
-            del running[request_id]
+            if running.get(request_id) is scope:  # (not a later request given the same id)
+                del running[request_id]
 
 
 _KINDS: dict[type[ProviderError], str] = {

@@ -46,6 +46,7 @@ from agentcat import (
     Conversation,
     Meter,
     OverloadedError,
+    ProviderError,
     RateLimitedError,
     Reply,
     StreamingAgent,
@@ -226,6 +227,22 @@ async def test_a_wait_of_an_hour_asked_before_the_first_byte_is_bounded(adapter:
     else:  # raised at once, with the wait asked for, for with_retry to honour or not
         assert isinstance(error, RateLimitedError)
         assert error.retry_after == 3600
+
+
+async def test_an_event_of_a_shape_never_documented_is_a_provider_error_kept_with_its_partial(
+    adapter: Adapter,
+) -> None:
+    page = b"data: <html>502 Bad Gateway</html>\n\n"  # (a proxy's page, where an event was due)
+    junk: Any = page if adapter.name != "websocket" else "<html>502 Bad Gateway</html>"
+    if adapter.name == "ollama":
+        junk = b"<html>502 Bad Gateway</html>\n"
+    async with serving(adapter, adapter.reply(["one ", "two "], junk)) as (messenger, _):
+        seen, error = await deltas_until_failure(messenger.invoke("Hi"))
+    assert isinstance(error, StreamingError), error
+    assert error.partial == REPLY.concat(seen)
+    assert error.partial.text == "one two "
+    assert not error.recoverable
+    assert type(error.__cause__) is ProviderError
 
 
 PIECES = 2000

@@ -25,7 +25,7 @@ from attrs import define, frozen
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from agentcat import REPLY, Reply, StreamingAgent, StreamingError, Usage
+from agentcat import REPLY, ConnectionLostError, Reply, StreamingAgent, StreamingError, Usage
 
 pytestmark = pytest.mark.anyio
 
@@ -236,6 +236,8 @@ async def test_a_model_that_refuses_a_continuation_is_learnt_and_not_asked_again
         with pytest.raises(StreamingError) as raised:
             await resumed.stream("Hi")
         assert (raised.value.partial.text, raised.value.resumable) == ("Half a ", False)
+        assert raised.value.recoverable  # (the drop that cut it was transient; the 400 is not it)
+        assert isinstance(raised.value.__cause__, ConnectionLostError)
         assert len(server.requests) == 2  # the first, and the one continuation it refused
         assert not claude.supports_continuation()
         with pytest.raises(StreamingError) as again:

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import pytest
+from agentcat_adapters._websocket import InvalidStatus, WebSocket, connect
 from agentcat_adapters.testing import (
     AwaitHangup,
     Drop,
@@ -373,3 +374,66 @@ async def test_the_key_reaches_the_scripted_server_in_the_handshake() -> None:
 def test_a_url_that_is_not_a_websocket_is_refused_when_made() -> None:
     with pytest.raises(ValueError, match="ws:// or wss://"):
         WebSocketMessenger("m", base_url="http://localhost:1")
+
+
+async def raw_client(url: str, *headers: tuple[str, str]) -> WebSocket:
+    """A connection that speaks to the server frame by frame, as a careless client would."""
+    return await connect(url, dict(headers))
+
+
+async def test_a_careless_client_harms_neither_the_server_nor_the_others() -> None:
+    async with serve_messenger(EmbeddedModel(pace=0)) as server:
+        careless = await raw_client(server.url)
+        for frame in ['{"id": "x"}', "[" * 200_000, '{"type": "request", "id": 5}']:
+            await careless.send(frame)
+            said = json.loads(await careless.receive() or "{}")
+            assert (said["type"], said["error"]["kind"]) == ("error", "protocol")
+        await careless.aclose()
+        remote = WebSocketMessenger("embedded", base_url=server.url)
+        assert (await remote.stream("Hi")).text  # the server still answers
+
+
+async def test_a_request_withdrawn_frees_its_id_for_the_next() -> None:
+    request = {"type": "request", "id": "A", "model": "m"}
+    request["conversation"] = json.loads(Conversation.of("Hi").to_json())
+    async with serve_messenger(EmbeddedModel(pace=0)) as server:
+        client = await raw_client(server.url)
+        await client.send(json.dumps(request))
+        await client.send(json.dumps({"type": "cancel", "id": "A"}))
+        await client.send(json.dumps(request))
+        kinds: list[str] = []
+        while not kinds or kinds[-1] not in ("done", "error"):
+            kinds.append(json.loads(await client.receive() or "{}")["type"])
+        await client.aclose()
+    assert kinds[-1] == "done"  # the second request, answered whole: no "already running"
+
+
+async def test_a_served_model_failing_with_a_broken_pipe_is_reported_not_left_hanging() -> None:
+    @streaming(monoid=REPLY)
+    async def upstream_broke(conversation: Conversation) -> AsyncIterator[Reply]:
+        yield Reply((Text(0, "Half "),))
+        raise anyio.BrokenResourceError("the model's own upstream went away")
+
+    async with serve_messenger(upstream_broke) as server:
+        with anyio.fail_after(10), pytest.raises(StreamingError) as raised:
+            await WebSocketMessenger("m", base_url=server.url).stream("Hi")
+    assert raised.value.partial.text == "Half "
+
+
+async def test_two_authorization_headers_are_refused_and_the_server_goes_on() -> None:
+    async with serve_messenger(EmbeddedModel(pace=0), api_key="k") as server:
+        with pytest.raises(InvalidStatus) as refused:
+            await raw_client(server.url, ("Authorization", "Bearer k"), ("Authorization", "x"))
+        assert refused.value.response.status_code == 401
+        good = WebSocketMessenger("embedded", base_url=server.url, api_key="k")
+        assert (await good.stream("Hi")).text
+
+
+async def test_a_password_in_the_url_is_in_no_error() -> None:
+    async with serve_messenger(EmbeddedModel(pace=0)) as server:
+        port = server.url.rsplit(":", 1)[1]
+    messenger = WebSocketMessenger("m", base_url=f"ws://bob:s3cret@127.0.0.1:{port}")
+    with pytest.raises(ConnectionLostError) as lost:
+        await messenger.stream("Hi")
+    assert "s3cret" not in str(lost.value)
+    assert "s3cret" not in repr(messenger)

@@ -132,7 +132,13 @@ def streamed(*frames: bytes | Sequence[bytes] | Step, headers: Mapping[str, str]
 
 def rechunked(response: Response, sizes: Sequence[int]) -> Response:
     """``response`` with its bytes cut into HTTP chunks of ``sizes`` bytes in turn (1 to 3,
-    say), across frame boundaries and inside UTF-8 sequences; other steps stay in place."""
+    say), across frame boundaries and inside UTF-8 sequences; other steps stay in place.
+
+    Raises:
+        ValueError: ``sizes`` is empty or holds a size below 1.
+    """
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"rechunked() takes sizes of 1 byte or more, not {list(sizes)!r}")
     return Response(response.status, response.headers, _cut(response.body, sizes))
 
 
