@@ -1,16 +1,18 @@
-"""Instruments the laws wrap around agents: call counters, chunking policies, stream sources and
-a failing stage.
+"""Instruments the laws wrap around agents: call counters, chunking policies, stream sources
+(whose life is recorded, failing after some deltas if asked) and failing or recording stages.
 
 None of them changes what an agent computes; each makes something observable (how often a
-stage ran, how its output was cut into deltas, where a stream broke) or builds the other side of
-a law (the lifted ``S_c(f)`` of the streaming functor laws).
+stage ran, how its output was cut into deltas, where a stream broke, how far a source had got
+when a delta arrived, whether a closed stream stopped its source) or builds the other side of a
+law (the lifted ``S_c(f)`` of the streaming functor laws).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import anyio.lowlevel
 from attrs import field, frozen
 
 from agentcat import (
@@ -30,13 +32,17 @@ from agentcat_laws.strategies import ChunkPlan, split
 __all__ = [
     "Calls",
     "Chunked",
+    "Each",
     "Emit",
     "FailAfter",
+    "Life",
     "Project",
     "Raising",
+    "Seen",
+    "Source",
     "counted",
-    "emitting",
     "deltas",
+    "emitting",
     "monoid_of_value",
 ]
 
@@ -231,6 +237,94 @@ class FailAfter(Transducer[Any, Any]):
     @property
     def name(self) -> str:
         return f"fail_after({self.count}, {self.error!r})"
+
+
+class Life:
+    """What the producers of one example did: how many started, how many deltas they produced
+    in all, and how many stopped (their ``finally`` ran: they ended, failed or were closed)."""
+
+    __slots__ = ("produced", "started", "stopped")
+
+    def __init__(self) -> None:
+        self.started = self.produced = self.stopped = 0
+
+    def __repr__(self) -> str:
+        return f"started {self.started}, produced {self.produced}, stopped {self.stopped}"
+
+
+async def _produce(source: Source) -> AsyncIterator[Any]:
+    life = source.life
+    life.started += 1
+    try:
+        for index, delta in enumerate(source.deltas):
+            if source.error is not None and index == source.after:
+                raise source.error
+            await anyio.lowlevel.checkpoint()  # a real task switch between deltas
+            life.produced += 1
+            yield delta
+        if source.error is not None:
+            raise source.error
+    finally:
+        life.stopped += 1
+
+
+@frozen(repr=False)
+class Source(Agent[Any, Any]):
+    """Whatever its input, produces ``deltas`` one at a time, recording in ``life`` how many it
+    has produced and whether it stopped; with ``error``, raises it after ``after`` deltas (at
+    the end, if there are no more). Lifted, it is the input stream of a law."""
+
+    deltas: tuple[Any, ...]
+    life: Life = field(factory=Life, eq=False)
+    error: Exception | None = None
+    after: int = 0
+
+    async def invoke(self, value: Any, /) -> AsyncIterator[Any]:
+        return _produce(self)
+
+    @property
+    def name(self) -> str:
+        failing = "" if self.error is None else f" failing after {self.after}: {self.error!r}"
+        return f"source{list(self.deltas)!r}{failing}"
+
+
+@frozen(repr=False)
+class Each(Transducer[Any, Any]):
+    """A hand-written transducer that maps each delta with ``function`` as it arrives: a
+    per-delta stage that a pipeline runs as it is (it cannot fuse it)."""
+
+    function: Callable[[Any], Any]
+
+    async def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
+        async for delta in source:
+            yield self.function(delta)
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return upstream
+
+    @property
+    def name(self) -> str:
+        return f"each({self.function!r})"
+
+
+@frozen(repr=False)
+class Seen(Transducer[Any, Any]):
+    """Forwards every delta, keeping it in ``deltas``: what the stage before produced, empty
+    deltas included."""
+
+    deltas: list[Any] = field(factory=list, eq=False)
+
+    async def transduce(self, source: AsyncIterator[Any], /) -> AsyncIterator[Any]:
+        async for delta in source:
+            self.deltas.append(delta)
+            yield delta
+
+    def monoid_after(self, upstream: Monoid[Any] | None, /) -> Monoid[Any] | None:
+        return upstream
+
+    @property
+    def name(self) -> str:
+        return "seen"
 
 
 @frozen(repr=False)

@@ -101,18 +101,25 @@ async def outcome(agent: Agent[Any, Any] | Callable[[], Agent[Any, Any]], value:
         return Outcome(error=error)
 
 
-async def collect(stream: AsyncIterator[Any]) -> tuple[list[Any], BaseException | None]:
-    """Every chunk of ``stream``, and the exception that ended it (``None`` if it ended). An
-    agentcat stream is read inside ``async with``, as a stream that runs tasks must be."""
+async def collect(
+    stream: AsyncIterator[Any], arrived: Callable[[Any], None] | None = None
+) -> tuple[list[Any], BaseException | None]:
+    """Every chunk of ``stream``, and the exception that ended it (``None`` if it ended);
+    ``arrived`` is called with each chunk as it arrives. An agentcat stream is read inside
+    ``async with``, as a stream that runs tasks must be."""
     found: list[Any] = []
     try:
         if isinstance(stream, StreamedPromise):
             async with stream:
                 async for chunk in stream:
                     found.append(chunk)
+                    if arrived is not None:
+                        arrived(chunk)
         else:
             async for chunk in stream:
                 found.append(chunk)
+                if arrived is not None:
+                    arrived(chunk)
     except Exception as error:
         return found, error
     return found, None

@@ -11,7 +11,10 @@ order, or one of them twice, would pass. So the generated agents here are
   ``reverse`` then ``append('a')``; ``duplicate`` twice differs from once);
 - **marks**: ``mark('g')`` wraps any value as ``('g', value)``, so it follows an agent of any
   output type and still records the order in which stages ran;
-- **law errors**: fresh exceptions told apart by a tag, for the error laws.
+- **law errors**: fresh exceptions told apart by a tag, for the error laws;
+- **steps**: per-delta stages as data (``map(reverse)``, ``filter(odd_length)``,
+  ``each(append('a'))``, ``forward``), for the laws that check a chain of them delta by delta
+  against the plain functions.
 
 Every strategy draws eagerly (no ``st.functions``), so they are safe to use in ``async`` tests
 and in :func:`agentcat_laws.check_laws`.
@@ -28,16 +31,21 @@ from hypothesis import strategies as st
 from agentcat import Agent, Fallible, fail
 
 __all__ = [
+    "DROPPED",
+    "Keep",
     "LawError",
     "Mark",
     "Op",
     "OpKind",
     "Program",
+    "Step",
     "errors",
     "fallible_programs",
+    "keeps",
     "marks",
     "ops",
     "programs",
+    "steps",
 ]
 
 OpKind = Literal["append", "prepend", "reverse", "duplicate", "drop_first", "swap_case"]
@@ -160,4 +168,72 @@ def fallible_programs(max_ops: int = 3) -> st.SearchStrategy[Fallible[Any, Any, 
     return st.one_of(
         programs(max_ops).map(lambda program: program.as_result()),
         errors().map(fail),
+    )
+
+
+KeepKind = Literal["odd_length", "has_space", "has_a"]
+"""The predicates a filter step is drawn from."""
+
+
+@frozen(repr=False)
+class Keep:
+    """A predicate on a text delta, for ``filter_deltas``: drawn as data, printed by name."""
+
+    kind: KeepKind
+
+    def __call__(self, delta: str) -> bool:
+        match self.kind:
+            case "odd_length":
+                return len(delta) % 2 == 1
+            case "has_space":
+                return " " in delta
+            case "has_a":
+                return "a" in delta
+
+    def __repr__(self) -> str:
+        return self.kind
+
+
+DROPPED: Any = object()
+"""What :meth:`Step.apply` gives for a delta a filter does not pass on."""
+
+StepKind = Literal["map", "filter", "each", "forward"]
+
+
+@frozen(repr=False)
+class Step:
+    """One per-delta stage, as data: ``map(op)`` (``map_deltas``), ``filter(keep)``
+    (``filter_deltas``), ``each(op)`` (a hand-written transducer that maps each delta, which a
+    pipeline cannot fuse), or ``forward``. :meth:`apply` is what it does to one delta."""
+
+    kind: StepKind
+    op: Op = Op("reverse")
+    keep: Keep = Keep("odd_length")
+
+    def apply(self, delta: Any) -> Any:
+        """The delta after this step, or :data:`DROPPED`."""
+        if self.kind in ("map", "each"):
+            return self.op(delta)
+        if self.kind == "filter":
+            return delta if self.keep(delta) else DROPPED
+        return delta
+
+    def __repr__(self) -> str:
+        if self.kind == "forward":
+            return "forward"
+        return f"{self.kind}({self.keep if self.kind == 'filter' else self.op!r})"
+
+
+def keeps() -> st.SearchStrategy[Keep]:
+    """Predicates of text deltas."""
+    return st.sampled_from([Keep(kind) for kind in get_args(KeepKind)])
+
+
+def steps() -> st.SearchStrategy[Step]:
+    """Per-delta steps of text; they shrink to ``map(reverse)``."""
+    return st.one_of(
+        ops().map(lambda op: Step("map", op=op)),
+        keeps().map(lambda keep: Step("filter", keep=keep)),
+        ops().map(lambda op: Step("each", op=op)),
+        st.just(Step("forward")),
     )

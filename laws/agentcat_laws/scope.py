@@ -145,8 +145,11 @@ class Scope:
         """Agents for the other places of a law (see the module's docstring)."""
         if self.generated:
             return self.primary()
-        base: st.SearchStrategy[AnyAgent] = programs() if self.endomorphic else marks()
-        return base.map(self.adapt)
+        return self.plain_companions().map(self.adapt)
+
+    def plain_companions(self) -> st.SearchStrategy[AnyAgent]:
+        """The companions before they are made of the scope's kind: programs or marks."""
+        return programs() if self.endomorphic else marks()
 
     def fallible_primary(self) -> st.SearchStrategy[AnyAgent]:
         """The fallible agent in the subject's place: the subject (a plain subject is made

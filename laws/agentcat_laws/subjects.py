@@ -7,9 +7,10 @@ chunks, and the combinators themselves.
   result, and claims not to care how the stream is chunked (law S4).
 - :class:`ChunkSource` (:func:`chunk_source`): a function that makes ``Chunk`` objects itself,
   such as an adapter of a provider's streaming API; its streams must be well-formed (W1-W5).
-- :class:`Combinators`: what ``>>``, ``Id``, ``&``, ``*``, ``lift``, ``fail`` and ``recover``
-  mean. :data:`AGENTCAT` is agentcat's own; checking it runs every law on generated programs, so
-  a replacement (your own combinator, or a broken one) is checked the same way.
+- :class:`Combinators`: what ``>>``, ``Id``, ``&``, ``*``, ``lift``, ``map_deltas``,
+  ``filter_deltas``, ``fail`` and ``recover`` mean. :data:`AGENTCAT` is agentcat's own;
+  checking it runs every law on generated programs, so a replacement (your own combinator, or
+  a broken one) is checked the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from attrs import evolve, field, frozen
 
-from agentcat import Agent, Chunk, Id, Monoid, StreamingAgent, fail, lift
+from agentcat import Agent, Chunk, Id, Monoid, StreamingAgent, fail, filter_deltas, lift, map_deltas
 
 __all__ = [
     "AGENTCAT",
@@ -106,6 +107,14 @@ def _fallback(agent: AnyAgent, alternative: AnyAgent) -> AnyAgent:
     return agent.with_fallback(alternative)
 
 
+def _map_deltas(function: Callable[[Any], Any]) -> StreamingAgent[Any, Any]:
+    return map_deltas(function)
+
+
+def _filter_deltas(keep: Callable[[Any], bool]) -> StreamingAgent[Any, Any]:
+    return filter_deltas(keep)
+
+
 @frozen(repr=False)
 class Combinators:
     """The meaning of agentcat's operators, as functions, so that their laws can be checked on
@@ -113,9 +122,11 @@ class Combinators:
 
     Every field defaults to agentcat's own: ``compose`` is ``>>``, ``fan_out`` is ``&``,
     ``parallel`` is ``*``, ``kleisli`` is ``>>`` between fallible agents, ``retry`` and
-    ``fallback`` are ``with_retry`` and ``with_fallback``. With ``streaming``
-    the generated agents are lifted programs with drawn chunkings (``S_c(program)``), so the
-    same laws check the streaming pipeline, fan-out and parallel.
+    ``fallback`` are ``with_retry`` and ``with_fallback``, ``map_deltas`` and ``filter_deltas``
+    agentcat's per-delta stages. With ``streaming`` the generated agents are lifted programs
+    with drawn chunkings (``S_c(program)``), so the same laws check the streaming pipeline,
+    fan-out and parallel, and chains of generated per-delta steps check ``map_deltas``,
+    ``filter_deltas`` and their fusion.
     """
 
     name: str = "agentcat"
@@ -130,6 +141,8 @@ class Combinators:
     recover: Callable[[AnyAgent, AnyAgent], AnyAgent] = _recover
     retry: Callable[[AnyAgent, int], AnyAgent] = _retry
     fallback: Callable[[AnyAgent, AnyAgent], AnyAgent] = _fallback
+    map_deltas: Callable[[Callable[[Any], Any]], AnyAgent] = _map_deltas
+    filter_deltas: Callable[[Callable[[Any], bool]], AnyAgent] = _filter_deltas
     streaming: bool = field(default=False, kw_only=True)
 
     def streamed(self) -> Combinators:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agentcat_laws.law import Law, LawReport
+from agentcat_laws.law import Law
 from agentcat_laws.runner import LawCheck, LawsBroken, check_law, plan_laws
 
 __all__ = ["laws_of"]
@@ -37,7 +37,7 @@ def laws_of(subject: object, **options: Any) -> Callable[[Law], Awaitable[None]]
         __tracebackhide__ = True
         result = await check_law(check, law)
         if not result.passed:
-            raise LawsBroken(LawReport(check.scope.describe(), check.scope.kind, (result,)))
+            raise LawsBroken(check.report([result]))
 
     parametrize = pytest.mark.parametrize("law", check.laws, ids=[law.name for law in check.laws])
     test = pytest.mark.agentcat_laws(pytest.mark.anyio(parametrize(test_laws)))

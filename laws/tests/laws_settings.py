@@ -11,3 +11,6 @@ FAST = settings(CI, max_examples=25)
 
 SHRINK = settings(CI, max_examples=60)
 """For checks that must fail: enough examples to find the bug, then Hypothesis shrinks it."""
+
+GLANCE = settings(CI, max_examples=10)
+"""For checks that must pass on every law of a subject, cheaply: 10 examples per law."""

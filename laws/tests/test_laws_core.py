@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from agentcat_laws import AGENTCAT, LawReport, check_laws, texts
+from agentcat_laws import AGENTCAT, LawReport, check_laws, plan_laws, texts
 from hypothesis import strategies as st
 from laws_settings import FAST
 
@@ -45,15 +45,36 @@ def assert_all_hold(report: LawReport, expected: set[str] | None = None) -> None
 async def test_the_combinators_satisfy_every_law() -> None:
     report = await check_laws(AGENTCAT, settings=FAST)
     assert_all_hold(report)
-    assert {"C0", "C3", "S0", "S2", "P1", "P5", "E1", "E2", "E4", "R3"} <= {
+    assert {"C0", "C3", "C4", "S0", "S2", "W6", "P1", "P5", "P6", "P7", "E1", "E2", "E4"} <= {
         r.law.name for r in report.results
     }
 
 
+KNOWN_BUGS = {"E5"}
+"""Laws the core breaks, reported and not fixed here (each has its ``xfail`` test below)."""
+
+
 async def test_the_streaming_combinators_satisfy_every_law() -> None:
-    report = await check_laws(AGENTCAT.streamed(), settings=FAST)
+    laws = [law.name for law in plan_laws(AGENTCAT.streamed()).laws]
+    report = await check_laws(
+        AGENTCAT.streamed(), laws=[name for name in laws if name not in KNOWN_BUGS], settings=FAST
+    )
     assert_all_hold(report)
-    assert {"C3", "W1", "P4", "SP1", "SP2", "E3"} <= {r.law.name for r in report.results}
+    assert {"C3", "C4", "W1", "P4", "P6", "SP1", "SP2", "S5", "S6", "S7", "S8", "E3", "E6"} <= {
+        r.law.name for r in report.results
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: a fan-out fed from a stream, whose branches run in tasks, loses the "
+    "deltas they had received when the stream fails (src >> (map & (map >> map)) fed 'a' then "
+    "an error gives ('A', '') or nothing, then the error); E5 finds it",
+)
+@asyncio_only
+async def test_the_streaming_combinators_satisfy_e5() -> None:
+    report = await check_laws(AGENTCAT.streamed(), laws=["E5"], settings=FAST)
+    assert_all_hold(report)
 
 
 def upper(delta: str) -> str:
@@ -73,12 +94,22 @@ TRANSDUCERS: dict[str, Agent[Any, Any]] = {
 }
 
 
+PER_DELTA_LAWS = {
+    "forward": {"S7", "S8"},
+    "map_deltas(upper)": {"S5", "S7", "S8"},
+    "split_sentences": set(),
+    "filter_deltas(non_empty)": {"S6", "S7", "S8"},
+}
+
+
 @pytest.mark.parametrize("name", TRANSDUCERS)
 @asyncio_only
 async def test_built_in_transducers_satisfy_their_laws(name: str) -> None:
     report = await check_laws(TRANSDUCERS[name], inputs=texts(), settings=FAST)
     assert not report.broken, str(report)
-    assert "S3" in {r.law.name for r in report.results}
+    names = {r.law.name for r in report.results}
+    assert {"S3", "C4", "P6", "E5", "E6"} | PER_DELTA_LAWS[name] <= names
+    assert names & {"S5", "S6", "S7", "S8"} == PER_DELTA_LAWS[name]
 
 
 MONOIDS: dict[str, tuple[Monoid[Any], st.SearchStrategy[Any] | None]] = {

@@ -57,7 +57,7 @@ async def test_check_laws_runs_under_the_running_event_loop(anyio_backend: str) 
 def test_check_laws_sync_runs_an_event_loop_of_its_own(backend: str) -> None:
     report = check_laws_sync(exclaim, backend=backend, laws=["category"], settings=FAST)  # type: ignore[arg-type]
     assert report.passed
-    assert [r.law.name for r in report.results] == ["C0", "C1", "C2", "C3"]
+    assert [r.law.name for r in report.results] == ["C0", "C1", "C2", "C3", "C4"]
     assert all(r.examples > 0 for r in report.results)
 
 
@@ -101,7 +101,7 @@ async def test_assert_laws_raises_with_the_report() -> None:
 
 def test_laws_and_suites_can_be_chosen() -> None:
     check = plan_laws(exclaim, laws=["C3", "products"])
-    assert [law.name for law in check.laws] == ["C3", "P1", "P2", "P3", "P4", "P5"]
+    assert [law.name for law in check.laws] == ["C3", "P1", "P2", "P3", "P4", "P5", "P6", "P7"]
     with pytest.raises(ValueError, match="S3"):
         plan_laws(exclaim, laws=["S3"])  # a transducer law, not an agent's
 

@@ -35,6 +35,6 @@ SUITES: tuple[LawSuite, ...] = (
     ERRORS,
     RESILIENCE,
 )
-"""Every suite: category (C0-C3), streaming functor (S0-S2), chunk-wise input (S3, S3a, S3b,
-S4), well-formedness (W1-W5), monoid (M1-M3), products (P1-P5, SP1, SP2), errors (E1-E4),
-resilience (R1-R3)."""
+"""Every suite: category (C0-C4), streaming functor (S0-S2), chunk-wise input (S3, S3a, S3b,
+S4, S5-S8), well-formedness (W1-W6), monoid (M1-M3), products (P1-P7, SP1, SP2), errors
+(E1-E6), resilience (R1-R3)."""

@@ -1,11 +1,21 @@
 """Laws of chunk-wise input: transducer soundness (S3, with the homomorphism laws S3a and S3b
-of a declared per-delta map) and rechunk invariance of consumers (S4).
+of a declared per-delta map), rechunk invariance of consumers (S4), and per-delta stages
+delta by delta (S5-S8).
 
 A transducer sees its input a piece at a time; it is sound when what it produces adds up to the
 same value however the input was cut. A per-delta map (:func:`agentcat.map_deltas`) declares
 more: that it is a monoid homomorphism, ``f(e) = e`` and ``f(x ⊕ y) = f(x) ⊕ f(y)``, which is
 what makes it sound. A consumer that claims to be chunk-agnostic, and a whole-input streaming
 stage fed a stream, must give the same result for every rechunking of their input.
+
+S3 compares a transducer with itself, by accumulated value: a filter that kept the deltas it
+should drop passes it, and so do a wrong fusion of maps and a stage that reads ahead. A
+per-delta stage says what it does to each delta, so S5-S8 compare, delta by delta, with the
+plain function: ``map_deltas(f)`` fed any chunking gives ``f(d)`` for each delta ``d`` (S5),
+``filter_deltas(p)`` the deltas with ``p(d)`` (S6), a chain of them (fused by ``>>``) the
+plain steps in turn (S7), and the output made of input delta ``i`` arrives before the source
+has made delta ``i + 1`` (S8, lock-step). They are checked on a declared per-delta subject, and
+on the combinators' ``map_deltas`` and ``filter_deltas`` with generated steps.
 """
 
 from __future__ import annotations
@@ -16,12 +26,22 @@ from typing import Any
 from hypothesis import strategies as st
 
 from agentcat import ChunkStream, Monoid
+from agentcat.transducers import FilterDeltas, Forward, MapDeltas
 from agentcat_laws.instruments import emitting, monoid_of_value
 from agentcat_laws.law import Example, Law, LawSuite, Verdict
-from agentcat_laws.observe import Outcome, outcome
+from agentcat_laws.observe import Outcome, outcome, show
+from agentcat_laws.programs import Step, keeps, ops, steps
 from agentcat_laws.scope import Scope
-from agentcat_laws.strategies import WHOLE, split
+from agentcat_laws.strategies import WHOLE, chunk_plans, split
 from agentcat_laws.suites._common import chunked_input, equal, input_monoid
+from agentcat_laws.suites._per_delta import (
+    Link,
+    Trace,
+    model,
+    per_delta,
+    streamed_combinators,
+    traced,
+)
 
 __all__ = ["CHUNKING"]
 
@@ -96,10 +116,67 @@ def _homomorphism(scope: Scope) -> bool:
     return scope.declared_homomorphism
 
 
+def _deltas(trace: Trace) -> Outcome:
+    made, error = trace
+    deltas = [delta for _, delta in made]
+    return Outcome(deltas if error is None else (deltas, f"raised {type(error).__name__}"))
+
+
+async def _delta_by_delta(scope: Scope, e: Example) -> Verdict:
+    expected = model(e["chain"], e["chunking"])
+    return equal(_deltas(await traced(scope, e)), _deltas(expected))
+
+
+async def _lockstep(scope: Scope, e: Example) -> Verdict:
+    expected = model(e["chain"], e["chunking"])
+    found = await traced(scope, e)
+    left = [made for made, _ in found[0]]
+    right = [index + 1 for index, _ in expected[0]]
+    details = (("deltas", show(_deltas(found))), ("expected deltas", show(_deltas(expected))))
+    return Verdict(left == right, left, right, details)
+
+
+def _chain_examples(
+    scope: Scope, only: st.SearchStrategy[Step], smallest: int, largest: int
+) -> st.SearchStrategy[Example]:
+    """A chain of per-delta links, an input and a chunking of it. For the combinators, the
+    links are generated (``only``, when a law is about one step); for a subject, it stands in
+    the chain with ``smallest - 1`` to ``largest - 1`` companions: steps of text when the chain
+    is text, else ``forward`` (and the subject again, when it keeps the type)."""
+    plans = chunk_plans()
+    subject = scope.subject
+    keeps_type = isinstance(subject, FilterDeltas | Forward)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Example:
+        x = draw(scope.inputs)
+        chain: list[Link]
+        if scope.generated:
+            chain = draw(st.lists(only, min_size=smallest, max_size=largest))
+        else:
+            text = scope.endomorphic or (keeps_type and isinstance(x, str))
+            others = steps() if text else st.just(Step("forward"))
+            if keeps_type:
+                others = others | st.just(subject)
+            chain = draw(st.lists(others, min_size=smallest - 1, max_size=largest - 1))
+            chain.insert(draw(st.integers(0, len(chain))), subject)
+        return {"chain": chain, "x": x, "chunking": split(x, draw(plans))}
+
+    return build()
+
+
+def _maps(scope: Scope) -> st.SearchStrategy[Example]:
+    return _chain_examples(scope, ops().map(lambda op: Step("map", op=op)), 1, 1)
+
+
+def _filters(scope: Scope) -> st.SearchStrategy[Example]:
+    return _chain_examples(scope, keeps().map(lambda keep: Step("filter", keep=keep)), 1, 1)
+
+
 CHUNKING = LawSuite(
     name=SUITE,
     title="laws of chunk-wise input",
-    kinds=frozenset({"transducer", "streaming", "consumer"}),
+    kinds=frozenset({"transducer", "streaming", "consumer", "combinators"}),
     laws=(
         Law(
             "S3",
@@ -141,7 +218,55 @@ CHUNKING = LawSuite(
             chunked_input,
             _rechunk_invariance,
             sides=("fed the chunking", "fed x in one chunk"),
-            applies=lambda scope: scope.kind != "transducer",
+            applies=lambda scope: scope.kind in ("streaming", "consumer"),
+        ),
+        Law(
+            "S5",
+            "per-delta map",
+            "map_deltas(f) fed any chunking of x gives exactly f(d) for each delta d (the "
+            "non-empty ones), delta by delta",
+            SUITE,
+            _maps,
+            _delta_by_delta,
+            sides=("the deltas of (chunking >> map_deltas(f))", "[f(d) for d in chunking]"),
+            applies=lambda scope: (
+                streamed_combinators(scope) or isinstance(scope.subject, MapDeltas)
+            ),
+        ),
+        Law(
+            "S6",
+            "per-delta filter",
+            "filter_deltas(p) fed any chunking of x gives exactly the deltas d with p(d), "
+            "delta by delta",
+            SUITE,
+            _filters,
+            _delta_by_delta,
+            sides=("the deltas of (chunking >> filter_deltas(p))", "[d for d in chunking if p(d)]"),
+            applies=lambda scope: (
+                streamed_combinators(scope) or isinstance(scope.subject, FilterDeltas)
+            ),
+        ),
+        Law(
+            "S7",
+            "fusion",
+            "a chain of per-delta stages (maps, filters, forward, hand-written ones; fused by >>) "
+            "fed any chunking gives exactly each delta through the plain steps in turn",
+            SUITE,
+            lambda scope: _chain_examples(scope, steps(), 2, 4),
+            _delta_by_delta,
+            sides=("the deltas of (chunking >> chain)", "each delta through the plain steps"),
+            applies=lambda scope: streamed_combinators(scope) or per_delta(scope),
+        ),
+        Law(
+            "S8",
+            "lock-step",
+            "a chain of per-delta stages never runs ahead of its consumer: the output of input "
+            "delta i arrives when the source has made i + 1 deltas, no more",
+            SUITE,
+            lambda scope: _chain_examples(scope, steps(), 1, 4),
+            _lockstep,
+            sides=("deltas made by the source at each arrival", "i + 1 for input delta i"),
+            applies=lambda scope: streamed_combinators(scope) or per_delta(scope),
         ),
     ),
 )

@@ -1,10 +1,13 @@
-"""Laws of products (P1-P5): fan-out ``f & g`` and parallel ``f * g``, and their streaming
+"""Laws of products (P1-P7): fan-out ``f & g`` and parallel ``f * g``, and their streaming
 forms (SP1, SP2).
 
 Values alone miss the bugs products have: a fan-out that runs a branch twice gives the right
 tuple. So P1 also counts the calls of each branch, and P5 states its call-count difference
 instead of hiding it: ``h >> (f & g)`` runs ``h`` once, ``(h >> f) & (h >> g)`` twice; the
-law holds in value, and the counts must be exactly 1 and 2.
+law holds in value, and the counts must be exactly 1 and 2. P1-P5 relate products to each
+other, with two branches; P6 and P7 are the definitions, against the plain agents: a fan-out
+of two or three branches gives the tuple of their outputs (``f & g & h`` is one flat fan-out,
+``f & (g & h)`` keeps its group), a parallel product the pair.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from agentcat_laws.instruments import Project, counted
 from agentcat_laws.law import Example, Law, LawSuite, Verdict
 from agentcat_laws.observe import Outcome, collect, outcome, show
 from agentcat_laws.scope import Scope
-from agentcat_laws.suites._common import AnyAgent, equal, examples
+from agentcat_laws.suites._common import AnyAgent, built, equal, examples, plain, plain_examples
 
 __all__ = ["PRODUCTS"]
 
@@ -147,6 +150,60 @@ async def _streaming_parallel(scope: Scope, e: Example) -> Verdict:
     return await _by_branch(_par(scope, f, g), x, expected)
 
 
+FanShape = tuple[Any, ...]
+"""The branches of a fan-out, by index; a tuple inside is a group, ``&``-ed first."""
+
+FANS: dict[str, FanShape] = {
+    "f & g": (0, 1),
+    "(f & g) & h": (0, 1, 2),
+    "f & (g & h)": (0, (1, 2)),
+}
+
+
+def _fan_shape(scope: Scope, shape: FanShape, stages: list[AnyAgent]) -> AnyAgent:
+    parts = [_fan_shape(scope, p, stages) if isinstance(p, tuple) else stages[p] for p in shape]
+    result = parts[0]
+    for part in parts[1:]:
+        result = _fan(scope, result, part)
+    return result
+
+
+def _expected(shape: FanShape, outputs: list[Outcome]) -> Outcome:
+    """The tuple of the branches' outputs, grouped as ``shape``; the failure of one, if any."""
+    failed = next((output for output in outputs if output.failed), None)
+    if failed is not None:
+        return failed
+
+    def grouped(part: FanShape) -> tuple[Any, ...]:
+        return tuple(grouped(p) if isinstance(p, tuple) else outputs[p].value for p in part)
+
+    return Outcome(grouped(shape))
+
+
+def _fans(scope: Scope) -> st.SearchStrategy[Example]:
+    def of(names: tuple[str, ...]) -> st.SearchStrategy[Example]:
+        shapes = [shape for shape in FANS if shape.count("&") == len(names) - 1]
+        return plain_examples(scope, names, extra={"shape": st.sampled_from(shapes)})
+
+    return of(("f", "g")) | of(("f", "g", "h"))
+
+
+async def _fan_out(scope: Scope, e: Example) -> Verdict:
+    drawn = [e[name] for name in ("f", "g", "h") if name in e]
+    shape = FANS[e["shape"]]
+    stages = [built(scope, value) for value in drawn]
+    left = await outcome(lambda: _fan_shape(scope, shape, stages), e["x"])
+    right = _expected(shape, [await outcome(plain(value), e["x"]) for value in drawn])
+    return equal(left, right)
+
+
+async def _parallel(scope: Scope, e: Example) -> Verdict:
+    f, g, x = e["f"], e["g"], e["x"]
+    left = await outcome(lambda: _par(scope, built(scope, f), built(scope, g)), x)
+    right = _expected((0, 1), [await outcome(plain(f), x[0]), await outcome(plain(g), x[1])])
+    return equal(left, right)
+
+
 def _plain(scope: Scope) -> bool:
     return not scope.streaming and not scope.fallible
 
@@ -206,6 +263,27 @@ PRODUCTS = LawSuite(
             lambda scope: _examples(scope, ("h", "f", "g")),
             _distribution,
             sides=("(h >> (f & g))(x)", "((h >> f) & (h >> g))(x)"),
+        ),
+        Law(
+            "P6",
+            "fan-out",
+            "(f & g)(x) ≡ (f(x), g(x)) and (f & g & h)(x) ≡ (f(x), g(x), h(x)), "
+            "f & (g & h) ≡ (f(x), (g(x), h(x))), against the plain agents",
+            SUITE,
+            _fans,
+            _fan_out,
+            sides=("the fan-out, as grouped", "the plain agents' outputs"),
+        ),
+        Law(
+            "P7",
+            "parallel",
+            "(f * g)((x, y)) ≡ (f(x), g(y)), against the plain agents",
+            SUITE,
+            lambda scope: plain_examples(
+                scope, ("f", "g"), inputs=st.tuples(scope.inputs, scope.inputs)
+            ),
+            _parallel,
+            sides=("(f * g)((x, y))", "(f(x), g(y))"),
         ),
         Law(
             "SP1",

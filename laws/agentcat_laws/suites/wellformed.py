@@ -1,10 +1,15 @@
-"""Chunk well-formedness (W1-W5), checked on every stream a subject produces.
+"""Chunk well-formedness (W1-W6), checked on every stream a subject produces.
 
 agentcat's choice, which these laws check: every stream ends with exactly one ``done`` chunk,
 its last; the chunks before it carry one non-empty delta each; a plain agent lifted gives
 exactly one chunk, ``done``, whose delta is its whole output; an empty stream is one terminal
 chunk with an empty delta. A stream that fails says nothing about well-formedness (the error
 laws cover it): such an example holds vacuously.
+
+W1-W5 allow a lifted plain agent to end with an empty terminal chunk after its one delta; W6
+counts the chunks of whole-input composites (``lift(f)``, ``lift(f) >> lift(g)``, ``lift(f >>
+g)``, ``lift(f) >> g``, ``lift(f & g)``): exactly one, ``done``, whose delta and accumulated
+value are what the plain agents compute.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from agentcat_laws.instruments import monoid_of_value
 from agentcat_laws.law import Example, Law, LawSuite, Verdict
 from agentcat_laws.observe import Outcome, collect, show
 from agentcat_laws.scope import Scope
-from agentcat_laws.suites._common import examples
+from agentcat_laws.suites._common import AnyAgent, examples, plain_examples
 
 __all__ = ["WELL_FORMED"]
 
@@ -122,6 +127,55 @@ async def _metadata_ignored(scope: Scope, e: Example) -> Verdict:
     return Verdict(True, None, None)
 
 
+WHOLE_INPUT: dict[str, Any] = {
+    "lift(f)": lambda c, f, g: c.lift(f, None),
+    "lift(f) >> lift(g)": lambda c, f, g: c.compose(c.lift(f, None), c.lift(g, None)),
+    "lift(f >> g)": lambda c, f, g: c.lift(c.compose(f, g), None),
+    "lift(f) >> g": lambda c, f, g: c.compose(c.lift(f, None), g),
+    "lift(f & g)": lambda c, f, g: c.lift(c.fan_out(f, g), None),
+}
+"""Whole-input composites of plain agents ``f`` and ``g``, built with combinators ``c``."""
+
+
+async def _plain_whole(shape: str, f: AnyAgent, g: AnyAgent, x: object) -> Outcome | None:
+    """What the plain agents compute for ``shape``; ``None`` when ``f`` streams by itself
+    (an agent returning an async iterator is lifted a delta per item, not as one)."""
+    try:
+        first = await f.invoke(x)
+        if isinstance(first, AsyncIterator):
+            return None
+        if shape == "lift(f)":
+            return Outcome(first)
+        if shape == "lift(f & g)":
+            return Outcome((first, await g.invoke(x)))
+        return Outcome(await g.invoke(first))
+    except Exception as error:
+        return Outcome(error=error)
+
+
+async def _one_chunk(scope: Scope, e: Example) -> Verdict:
+    f, g, x, shape = e["f"], e["g"], e["x"], e["shape"]
+    expected = await _plain_whole(shape, f, g, x)
+    if expected is None:
+        return Verdict(True, None, None)
+    try:
+        stream = await WHOLE_INPUT[shape](scope.combinators, f, g).invoke(x)
+        found, error = await collect(stream)
+    except Exception as raised:
+        found, error = [], raised
+    if expected.failed or error is not None:
+        return Verdict(
+            type(error) is type(expected.error), Outcome(error=error), expected, (_listing(found),)
+        )
+    left = Outcome([(chunk.delta, chunk.accumulated, chunk.done) for chunk in found])
+    right = Outcome([(expected.value, expected.value, True)])
+    return Verdict(left == right, left, right)
+
+
+def _whole_input(scope: Scope) -> bool:
+    return scope.kind == "agent" or (scope.generated and not scope.combinators.streaming)
+
+
 WELL_FORMED = LawSuite(
     name=SUITE,
     title="well-formedness of every chunk stream",
@@ -171,6 +225,20 @@ WELL_FORMED = LawSuite(
             _examples,
             _metadata_ignored,
             sides=("chunk", "the chunk with other metadata"),
+        ),
+        Law(
+            "W6",
+            "one chunk",
+            "a whole-input composite (lift(f), lift(f) >> lift(g), lift(f >> g), lift(f) >> g, "
+            "lift(f & g)) gives exactly one chunk, done, whose delta is what the plain agents "
+            "compute",
+            SUITE,
+            lambda scope: plain_examples(
+                scope, ("f", "g"), extra={"shape": st.sampled_from(list(WHOLE_INPUT))}
+            ),
+            _one_chunk,
+            sides=("(delta, accumulated, done) of each chunk", "[(v, v, True)]"),
+            applies=_whole_input,
         ),
     ),
 )
