@@ -228,7 +228,9 @@ class Branches(AsyncIterator[T]):
     only waits on a channel. Each producer hands its pieces over one at a time (no buffer: a
     slow reader slows every producer). The first failure cancels the rest and is raised
     unchanged when the pieces before it are read; several failures on their own are raised
-    together. Closing the iterator cancels every producer and waits until they have stopped.
+    together. A failure that every producer raises (``shared``: the failure of the input they
+    are all fed) cancels none: each passes on what it had, and it is raised once. Closing the
+    iterator cancels every producer and waits until they have stopped.
     """
 
     __slots__ = (
@@ -237,12 +239,20 @@ class Branches(AsyncIterator[T]):
         "_receive",
         "_run",
         "_scope",
+        "_shared",
         "_stopped",
         "_tag",
     )
 
-    def __init__(self, prepare: Prepare, tag: Callable[[int, Any], T], run: Run) -> None:
+    def __init__(
+        self,
+        prepare: Prepare,
+        tag: Callable[[int, Any], T],
+        run: Run,
+        shared: Callable[[Exception], bool] | None = None,
+    ) -> None:
         self._prepare, self._tag, self._run = prepare, tag, run
+        self._shared = shared  # a failure every producer raises (their input's): no cancelling
         self._receive: MemoryObjectReceiveStream[tuple[int, Any]] | None = None
         self._scope: anyio.CancelScope | None = None
         self._stopped = anyio.Event()
@@ -299,8 +309,10 @@ class Branches(AsyncIterator[T]):
         try:
             await job()
         except Exception as error:
-            self._failures.append(error)
-            group.cancel_scope.cancel()
+            if not any(error is failure for failure in self._failures):
+                self._failures.append(error)
+            if self._shared is None or not self._shared(error):
+                group.cancel_scope.cancel()
 
     async def aclose(self) -> None:
         """Cancel every producer, and return once they have all stopped."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Generic, TypeVar, TypeVarTuple, final, overload
+from typing import Any, Generic, NamedTuple, TypeVar, TypeVarTuple, final, overload
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -386,6 +386,8 @@ def _fed(
     ``route`` names, through one unbuffered channel per branch, and their outputs are merged.
     The channels are made when the branches start, and closed when they end."""
 
+    failed: list[Exception] = []  # the input's failure, once it has failed
+
     def prepare() -> tuple[list[Starter], list[Any], list[Any]]:
         pairs = [anyio.create_memory_object_stream[Any]() for _ in feeds]
         starters = [
@@ -395,11 +397,11 @@ def _fed(
         sends = [send for send, _ in pairs]
 
         async def distribute() -> None:
-            await _distribute(source, sends, route)
+            await _distribute(source, sends, route, failed)
 
         return starters, [distribute], [end for pair in pairs for end in pair]
 
-    return Branches(prepare, tag, run)
+    return Branches(prepare, tag, run, shared=lambda error: any(error is f for f in failed))
 
 
 def _feeding(
@@ -409,9 +411,35 @@ def _feeding(
 ) -> Starter:
     def start(run: Run) -> AsyncIterator[Any]:
         run.opened(receive)  # closed with the branch, which tells the distributor
-        return branch._feed(receive, monoid, run)
+        return branch._feed(_Received(receive), monoid, run)
 
     return start
+
+
+class _InputFailed(NamedTuple):
+    """Sent to a branch after the deltas before it: the input stream failed with ``error``."""
+
+    error: Exception
+
+
+class _Received(AsyncIterator[Any]):
+    """A branch's input: the deltas handed to it, then the input's end, or its failure raised
+    where it came, as the branch would see it fed directly. (Not a generator: a branch left
+    early leaves nothing to finalize; its channel is closed with it.)"""
+
+    __slots__ = ("_receive",)
+
+    def __init__(self, receive: MemoryObjectReceiveStream[Any]) -> None:
+        self._receive = receive
+
+    async def __anext__(self) -> Any:
+        try:
+            delta = await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+        if isinstance(delta, _InputFailed):
+            raise delta.error
+        return delta
 
 
 Route = Callable[[Any], list[tuple[int, Any]]]
@@ -434,18 +462,37 @@ def _by_component(monoid: ProductMonoid) -> Route:
 
 
 async def _distribute(
-    source: AsyncIterator[Any], sends: list[MemoryObjectSendStream[Any]], route: Route
+    source: AsyncIterator[Any],
+    sends: list[MemoryObjectSendStream[Any]],
+    route: Route,
+    failed: list[Exception],
 ) -> None:
     """Hand every input delta to the branches ``route`` names, one at a time; a branch that
-    stopped reading is left out from then on, and every branch sees the end of the input."""
+    stopped reading is left out from then on, and every branch sees the end of the input.
+
+    A failure of the input reaches every branch still reading, after the deltas before it,
+    and is kept in ``failed``: each branch passes on what it made of them, then raises it, as
+    it would fed alone (raised here at once, it would cancel the branches with their work
+    unsaid)."""
     async with contextlib.AsyncExitStack() as stack:
         for send in sends:
             stack.push_async_callback(send.aclose)
         open_branches = set(range(len(sends)))
-        async for delta in source:
-            for index, part in route(delta):
-                if index in open_branches:
-                    try:
-                        await sends[index].send(part)
-                    except anyio.BrokenResourceError:
-                        open_branches.discard(index)
+
+        async def hand(index: int, part: Any) -> None:
+            try:
+                await sends[index].send(part)
+            except anyio.BrokenResourceError:
+                open_branches.discard(index)
+
+        try:
+            async for delta in source:
+                for index, part in route(delta):
+                    if index in open_branches:
+                        await hand(index, part)
+        except Exception as error:
+            if not open_branches:
+                raise
+            failed.append(error)
+            for index in sorted(open_branches):
+                await hand(index, _InputFailed(error))

@@ -14,6 +14,7 @@ from attrs import define, field
 from hypothesis import given
 
 from agentcat import (
+    STR,
     Agent,
     FanOut,
     Id,
@@ -491,3 +492,32 @@ async def test_a_fan_out_of_per_delta_steps_runs_in_the_readers_task() -> None:
         ("", "", "3"),
     ]
     assert await fan.stream("") == ("123", "123", "13")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("second", ["one map", "two maps"])
+async def test_a_fed_fan_out_keeps_what_every_branch_made_before_its_input_failed(
+    second: str,
+) -> None:
+    # Found by law E5: a branch that runs in a task lost what it had received (under trio, every
+    # branch did) when the input failed, cancelled by the failure before it could pass it on.
+    @agent
+    async def cut(text: str) -> AsyncIterator[str]:
+        async def deltas() -> AsyncIterator[str]:
+            yield "a"
+            raise ValueError("connection reset")
+
+        return deltas()
+
+    up = map_deltas(str.upper)
+    branch = up if second == "one map" else up >> map_deltas(str.upper)
+    seen: list[Any] = []
+
+    async def read() -> None:
+        async with (lift(cut, monoid=STR) >> (up & branch)).stream("x") as stream:
+            async for chunk in stream:
+                seen.append(chunk.delta)
+
+    with pytest.raises(ValueError, match=r"^connection reset$"):  # (once, not in a group)
+        await read()
+    assert sorted(seen) == [("", "A"), ("A", "")]

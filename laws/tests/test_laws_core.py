@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from agentcat_laws import AGENTCAT, LawReport, check_laws, plan_laws, texts
+from agentcat_laws import AGENTCAT, LawReport, check_laws, texts
 from hypothesis import strategies as st
 from laws_settings import FAST
 
@@ -50,31 +50,25 @@ async def test_the_combinators_satisfy_every_law() -> None:
     }
 
 
-KNOWN_BUGS = {"E5"}
-"""Laws the core breaks, reported and not fixed here (each has its ``xfail`` test below)."""
-
-
 async def test_the_streaming_combinators_satisfy_every_law() -> None:
-    laws = [law.name for law in plan_laws(AGENTCAT.streamed()).laws]
-    report = await check_laws(
-        AGENTCAT.streamed(), laws=[name for name in laws if name not in KNOWN_BUGS], settings=FAST
-    )
+    report = await check_laws(AGENTCAT.streamed(), settings=FAST)
     assert_all_hold(report)
-    assert {"C3", "C4", "W1", "P4", "P6", "SP1", "SP2", "S5", "S6", "S7", "S8", "E3", "E6"} <= {
-        r.law.name for r in report.results
-    }
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: a fan-out fed from a stream, whose branches run in tasks, loses the "
-    "deltas they had received when the stream fails (src >> (map & (map >> map)) fed 'a' then "
-    "an error gives ('A', '') or nothing, then the error); E5 finds it",
-)
-@asyncio_only
-async def test_the_streaming_combinators_satisfy_e5() -> None:
-    report = await check_laws(AGENTCAT.streamed(), laws=["E5"], settings=FAST)
-    assert_all_hold(report)
+    assert {
+        "C3",
+        "C4",
+        "W1",
+        "P4",
+        "P6",
+        "SP1",
+        "SP2",
+        "S5",
+        "S6",
+        "S7",
+        "S8",
+        "E3",
+        "E5",
+        "E6",
+    } <= {r.law.name for r in report.results}
 
 
 def upper(delta: str) -> str:
