@@ -113,6 +113,8 @@ def provider_error(
         return RateLimitedError(f"{provider} is limiting requests: {said}", **fields)
     if (status is not None and status >= 500) or kind in overloaded:
         return OverloadedError(f"{provider} is overloaded: {said}", **fields)
+    if status is None or status == 200:  # (an error event inside a reply that had begun)
+        return ProviderError(f"{provider} failed during its reply: {said}", **fields)
     return ProviderError(f"{provider} refused the request ({status}): {said}", **fields)
 
 

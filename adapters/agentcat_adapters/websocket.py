@@ -100,7 +100,7 @@ class WebSocketMessenger(WireMessenger):
             model,
             client=None,
             base_url=base_url,
-            api_key=api_key,
+            api_key=None,  # (the key travels in the handshake's headers, kept here alone)
             max_retries=0,
             start_within=start_within,
             settings={},
@@ -272,8 +272,8 @@ def _error(data: Any) -> ProviderError:
     return error
 
 
-Messenger: TypeAlias = StreamingAgent[Conversation, Reply]
-Messengers: TypeAlias = Messenger | Mapping[str, Messenger]
+_Messenger: TypeAlias = StreamingAgent[Conversation, Reply]
+_Messengers: TypeAlias = _Messenger | Mapping[str, _Messenger]
 
 
 @frozen
@@ -285,7 +285,7 @@ class WebSocketServer:
 
 @asynccontextmanager
 async def serve_messenger(
-    messengers: Messengers,
+    messengers: _Messengers,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
@@ -328,13 +328,13 @@ async def serve_messenger(
         yield WebSocketServer(f"ws://{shown}:{bound}")
 
 
-def _picker(messengers: Messengers) -> Callable[[str], Messenger]:
+def _picker(messengers: _Messengers) -> Callable[[str], _Messenger]:
     """The messenger for a model's name, or a :class:`ProviderError` saying there is none."""
     if not isinstance(messengers, Mapping):
         return lambda model: messengers
     names = ", ".join(repr(name) for name in messengers) or "none"
 
-    def pick(model: str) -> Messenger:
+    def pick(model: str) -> _Messenger:
         if model not in messengers:
             raise ProviderError(
                 f"no model {model!r} here; this server has {names}",
@@ -346,7 +346,7 @@ def _picker(messengers: Messengers) -> Callable[[str], Messenger]:
     return pick
 
 
-async def _connection(socket: WebSocket, pick: Callable[[str], Messenger]) -> None:
+async def _connection(socket: WebSocket, pick: Callable[[str], _Messenger]) -> None:
     """Answer the requests of one connection, each in its own task and cancel scope, until the
     client closes it."""
     running: dict[str, anyio.CancelScope] = {}
@@ -401,7 +401,7 @@ class _ClientGone(Exception):
 async def _request(
     socket: WebSocket,
     frame: dict[str, Any],
-    pick: Callable[[str], Messenger],
+    pick: Callable[[str], _Messenger],
     scope: anyio.CancelScope,
     running: dict[str, anyio.CancelScope],
 ) -> None:
