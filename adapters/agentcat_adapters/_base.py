@@ -10,6 +10,7 @@ exit so that leaving the stream reaches the socket), how its events become delta
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from abc import ABC, abstractmethod
@@ -29,6 +30,7 @@ __all__ = [
     "WireMessenger",
     "causes",
     "is_transport",
+    "json_object",
     "provider_error",
     "seconds",
 ]
@@ -131,6 +133,25 @@ _TRANSPORT = frozenset(
     }
 )
 """The names of the HTTP libraries' transport failures (the same in httpx, httpx2, httpcore)."""
+
+
+def json_object(text: str, provider: str, what: str) -> dict[str, Any]:
+    """``text`` (a ``what`` of ``provider``'s stream: a line, a frame), parsed.
+
+    Raises:
+        ProviderError: it is not a JSON object (the message shows it): the server speaks
+            something other than the provider's protocol, which trying again would not change.
+    """
+    try:
+        parsed = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ProviderError(
+            f"{provider} sent a {what} that is not a JSON object: {text[:200]!r}",
+            provider=provider,
+        )
+    return parsed
 
 
 def _public_name(cls: type) -> str:

@@ -37,6 +37,7 @@ from agentcat_adapters._base import (
     WireMessenger,
     causes,
     is_transport,
+    json_object,
     provider_error,
     seconds,
 )
@@ -226,7 +227,7 @@ class _OllamaDecoder(Decoder):
         self.done = False  # the last line ("done": true) seen
 
     def feed(self, line: str) -> Iterator[Reply]:
-        chunk = _parsed(line)
+        chunk = json_object(line, "ollama", "line")
         if chunk.get("error"):
             raise _error(None, str(chunk["error"]), None)
         if not self.described and chunk.get("model"):
@@ -275,24 +276,6 @@ class _OllamaDecoder(Decoder):
                 "Ollama's reply ended before its last line (done: true)", provider="ollama"
             )
         return iter(())
-
-
-def _parsed(line: str) -> dict[str, Any]:
-    """A line of the reply, parsed.
-
-    Raises:
-        ProviderError: it is not a JSON object (the message shows it): the server speaks
-            something other than Ollama's API, which trying again would not change.
-    """
-    try:
-        chunk = json.loads(line)
-    except json.JSONDecodeError:
-        chunk = None
-    if not isinstance(chunk, dict):
-        raise ProviderError(
-            f"ollama sent a line that is not a JSON object: {line[:200]!r}", provider="ollama"
-        )
-    return chunk
 
 
 def _messages(conversation: Conversation) -> list[dict[str, Any]]:

@@ -45,7 +45,14 @@ from attrs import frozen
 
 from agentcat import Conversation, Reply, StreamingAgent, StreamingError
 from agentcat.errors import ConnectionLostError, OverloadedError, ProviderError, RateLimitedError
-from agentcat_adapters._base import Decoder, WireMessenger, causes, provider_error, seconds
+from agentcat_adapters._base import (
+    Decoder,
+    WireMessenger,
+    causes,
+    json_object,
+    provider_error,
+    seconds,
+)
 from agentcat_adapters._listening import listening
 
 try:
@@ -196,14 +203,15 @@ class _Answer:
 
 
 def _parsed(text: str) -> dict[str, Any]:
-    try:
-        frame = json.loads(text)
-    except json.JSONDecodeError:
-        frame = None
-    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+    """A frame of the server's, parsed.
+
+    Raises:
+        ProviderError: it is not a JSON object with a ``type``.
+    """
+    frame = json_object(text, "websocket", "frame")
+    if not isinstance(frame.get("type"), str):
         raise ProviderError(
-            f"the server sent a frame that is not a JSON object with a type: {text[:200]!r}",
-            provider="websocket",
+            f"the server sent a frame without a type: {text[:200]!r}", provider="websocket"
         )
     return frame
 
