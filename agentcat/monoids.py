@@ -4,17 +4,19 @@ A public namespace, like ``attrs.validators``: :class:`Monoid` and the built-in 
 (:data:`STR`, :data:`BYTES`, :data:`LIST`, :data:`TUPLE`, :data:`DICT`), :data:`LAST` and
 :data:`INFERRED` for values that are replaced or whose type is known only at run time,
 :class:`ProductMonoid` for the tuples of a fan-out, and :func:`monoid_for` / :func:`monoid_of`,
-which find the monoid of a type or a value.
+which find the monoid of a type or a value; :func:`name_constants` makes a module's own monoid
+constants pickle by reference, as the built-in ones do.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import itertools
 import operator
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, SupportsIndex, TypeVar
 
 from attrs import field, frozen
 
@@ -35,6 +37,7 @@ __all__ = [
     "ProductMonoid",
     "monoid_for",
     "monoid_of",
+    "name_constants",
 ]
 
 
@@ -65,6 +68,38 @@ class Monoid(Generic[T]):
 
     def __repr__(self) -> str:
         return f"Monoid({self.name})"
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        # A named constant (STR, INFERRED, REPLY...) pickles as its name, so that a copy made
+        # in another process (a Ray actor) is the constant itself: `is INFERRED` still holds
+        # there, and functions held by value (INFERRED's lambdas) are not compared by identity.
+        named = _NAMED.get(id(self))
+        if named is not None:
+            return (_named, named)
+        return super().__reduce_ex__(protocol)
+
+
+_NAMED: dict[int, tuple[str, str]] = {}
+"""The monoids that are module constants, by ``id`` (a constant lives as long as its module,
+so its ``id`` is never another's): each maps to its module and name."""
+
+
+def _named(module: str, name: str) -> Monoid[Any]:
+    constant: Monoid[Any] = getattr(importlib.import_module(module), name)
+    return constant
+
+
+def name_constants(module: str, *names: str) -> None:
+    """Make the monoid constants ``names`` of ``module`` pickle by reference, as the built-in
+    ones do: a copy unpickled in another process (a Ray actor) is then the constant itself.
+    Call it at the end of the module that defines them: ``name_constants(__name__, "CSV")``.
+
+    Raises:
+        KeyError: ``module`` has no attribute of one of the ``names``.
+    """
+    namespace = vars(importlib.import_module(module))
+    for name in names:
+        _NAMED[id(namespace[name])] = (module, name)
 
 
 def _merge(parts: Sequence[dict[Any, Any]]) -> dict[Any, Any]:
@@ -121,6 +156,8 @@ INFERRED: Monoid[Any] = Monoid("inferred", lambda: None, _inferred_combine, _inf
 combine with the monoid of their own type, and a single delta of a type that has none (an
 ``int`` from a plain agent) is its own accumulation; a second one is a :class:`MonoidError`.
 It is what a stage whose output type is unknown accumulates with."""
+
+name_constants(__name__, "STR", "BYTES", "LIST", "TUPLE", "DICT", "LAST", "INFERRED")
 
 _BUILT_IN: tuple[tuple[type, Monoid[Any]], ...] = (
     (str, STR),

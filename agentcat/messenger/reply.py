@@ -23,7 +23,7 @@ from attrs import field, fields, frozen, validators
 
 from agentcat.errors import ToolArgumentsError
 from agentcat.messenger._frozen import exact_json, field_values, frozen_mapping
-from agentcat.monoids import Monoid
+from agentcat.monoids import Monoid, name_constants
 
 __all__ = [
     "REPLY",
@@ -359,6 +359,7 @@ REPLY: Monoid[Reply] = Monoid("reply", Reply, _combine, _concat, kind=Reply)
 usage summed, the latest stop reason, metadata merged with the latest value winning."""
 
 Reply.__agentcat_monoid__ = REPLY
+name_constants(__name__, "REPLY")
 
 
 def text_of(reply: Reply) -> str:
