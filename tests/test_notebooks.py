@@ -355,3 +355,35 @@ report
     assert "<lambda>" in text  # the subject's name, escaped (it would be a tag otherwise)
     assert result["text/plain"].startswith("agentcat-laws: map_deltas(<lambda>) (transducer)")
     assert re.search(r"2 laws: 1 held, 1 broken \(S3\)$", result["text/plain"])
+
+
+def test_show_gives_a_turn_with_a_tool_call_in_the_order_it_streamed(
+    kernel: BlockingKernelClient,
+) -> None:
+    code = """
+from agentcat import EmbeddedModel, MessengerAgent, agent, show, tool
+
+@agent
+def weather(city: str) -> str:
+    \"\"\"The current weather in a city.\"\"\"
+    return f"12 degrees and clear in {city}"
+
+session = MessengerAgent(EmbeddedModel(pace=0), tools=[tool(weather)])
+reply = await show(session.invoke("What is the weather in Paris?"))
+"""
+    *_, last = displays(kernel, code)
+    assert last["text/plain"].splitlines() == [
+        "MessengerAgent(model, 4 messages)",
+        "(thinking: I need the weather tool for Paris, so I call it first.)",
+        "Let me ask the weather tool.",
+        '→ weather({"city": "Paris"})',
+        "(thinking: The tool has answered; I can reply to: What is the weather in Paris?)",
+        "The weather tool says: 12 degrees and clear in Paris.",  # (no blank lines before it)
+        last["text/plain"].splitlines()[-1],
+    ]
+    status = last["text/plain"].splitlines()[-1]
+    assert status.startswith("[done (")  # tokens as the model reported them: no "~"
+    assert status.endswith(" | model: embedded:model]")
+    page = Tags(last["text/html"])
+    assert ("i", {"style": "color: var(--jp-ui-font-color2, #6b6b6b)"}) in page.tags
+    assert '\n→ weather({"city": "Paris"})' in page.text  # (the call begins a line)
