@@ -11,7 +11,9 @@ test, which also compares its fresh outputs with the committed ones.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,6 +24,8 @@ import jupyter_client.manager
 import nbformat
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+from jupyter_client.provisioning import LocalProvisioner
 
 from agentcat._kernel import LOOP_HINT, NOTEBOOK_SCOPE_HINT
 from notebooks.execute import digest, execute, notebooks
@@ -128,15 +132,21 @@ CELLS: list[tuple[str, str]] = [
 
 
 @pytest.fixture(scope="module")
-def kernel() -> Iterator[BlockingKernelClient]:
+def started() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
     """A real IPython kernel (asyncio), shared by the tests of one module: each runs cells in it
     as a notebook does, with names of its own."""
     manager, client = jupyter_client.manager.start_new_kernel(kernel_name="python3")
     try:
-        yield client
+        yield manager, client
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel(started: tuple[KernelManager, BlockingKernelClient]) -> BlockingKernelClient:
+    """The client of the shared kernel."""
+    return started[1]
 
 
 def test_leaving_a_stream_early_in_a_running_kernel(kernel: BlockingKernelClient) -> None:
@@ -224,7 +234,7 @@ LIVE = """
 from collections.abc import AsyncIterator
 import anyio
 import agentcat
-from agentcat import agent, forward, show, streaming
+from agentcat import agent, forward, show, streaming, transducer
 
 live = {"running": 0}
 
@@ -303,6 +313,53 @@ def test_a_timeout_around_show_stops_every_producer_and_the_display_says_so(
     assert last["text/plain"].splitlines()[2].startswith("[cancelled | ")
     assert "var(--jp-error-color1" in last["text/html"]
     assert result["text/plain"] == "{'running': 0}"
+
+
+def test_interrupting_the_kernel_cancels_show_which_says_so_and_stops_the_producers(
+    started: tuple[KernelManager, BlockingKernelClient],
+) -> None:
+    """Jupyter's interrupt button (SIGINT to the kernel, as the kernel manager sends it, whose
+    own method cannot be called from inside the client's running loop): the kernel cancels
+    the cell's task, where show reads."""
+    manager, kernel = started
+    assert isinstance(manager.provisioner, LocalProvisioner)
+    pid = manager.provisioner.pid
+    assert run_cell(kernel, LIVE) == ("", "")
+    code = """
+@streaming
+async def endless(prompt: str) -> AsyncIterator[str]:
+    live["running"] += 1
+    try:
+        while True:
+            await anyio.sleep(0.01)
+            yield "x"
+    finally:
+        live["running"] -= 1
+
+@transducer
+async def loud(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for delta in deltas:
+        yield delta.upper()
+
+await show((endless >> (forward & loud)).stream(""), every=0)  # loud runs in a task
+"""
+    sent: list[dict[str, Any]] = []
+
+    def interrupt_once_it_streams(message: dict[str, Any]) -> None:
+        sent.append(message)
+        updates = [m for m in sent if m["msg_type"] == "update_display_data"]
+        if message["msg_type"] == "update_display_data" and len(updates) == 2:
+            os.kill(pid, signal.SIGINT)
+
+    kernel.execute_interactive(code, timeout=20, output_hook=interrupt_once_it_streams)
+    updates = [m["content"]["data"] for m in sent if m["msg_type"] == "update_display_data"]
+    errors = [m["content"]["ename"] for m in sent if m["msg_type"] == "error"]
+    assert errors == ["CancelledError"]
+    last = updates[-1]["text/plain"].splitlines()
+    assert last[0] == "endless >> (forward & loud)"
+    assert last[-1].startswith("[cancelled | ")
+    assert last[1:5:2] == ["[forward]", "[loud]"]
+    assert run_cell(kernel, "print(live)") == ("{'running': 0}", "")
 
 
 def test_a_stream_as_a_cells_value_says_what_to_write(kernel: BlockingKernelClient) -> None:
