@@ -25,7 +25,7 @@ import nbformat
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
-from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 from agentcat._kernel import LOOP_HINT, NOTEBOOK_SCOPE_HINT
 from notebooks.execute import digest, execute, notebooks
@@ -324,6 +324,7 @@ def test_interrupting_the_kernel_cancels_show_which_says_so_and_stops_the_produc
     manager, kernel = started
     assert isinstance(manager.provisioner, LocalProvisioner)
     pid = manager.provisioner.pid
+    assert pid is not None
     assert run_cell(kernel, LIVE) == ("", "")
     code = """
 @streaming
