@@ -125,6 +125,7 @@ class LawResult:
         return render_result_html(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How IPython shows the result as text: rendered, as ``str`` does."""
         printer.text(str(self))
 
 
