@@ -31,7 +31,7 @@ from agentcat.chunks import Chunk, ChunkStream, Invocation
 from agentcat.errors import MonoidError
 from agentcat.messenger.message import Message
 from agentcat.messenger.metrics import StreamingMetrics, _Tally
-from agentcat.messenger.promises import MessagePromise
+from agentcat.messenger.promises import MessagePromise, MessageSequencePromise
 from agentcat.messenger.reply import (
     REPLY,
     Part,
@@ -81,11 +81,17 @@ async def show(stream: ChunkStream[Any, Any] | Invocation[Any], *, every: float 
 
     Raises:
         TypeError: ``stream`` is neither a :class:`agentcat.ChunkStream` (``agent.stream(x)``)
-            nor an invocation (``agent.invoke(x)``).
+            nor an invocation (``agent.invoke(x)``); or it is a sequence of messages
+            (``session.receive()``), whose messages are shown one by one.
         ValueError: ``every`` is negative.
     """
     if isinstance(stream, Invocation):
         stream = stream.stream
+    if isinstance(stream, MessageSequencePromise):
+        raise TypeError(
+            "show() reads one stream, and a MessageSequencePromise is a sequence of messages: "
+            "show each one, `async for message in session.receive(): await show(message)`"
+        )
     if not isinstance(stream, ChunkStream):
         raise TypeError(
             f"show() reads a stream, agent.stream(x) or agent.invoke(x), not {stream!r} "

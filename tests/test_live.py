@@ -14,7 +14,16 @@ import pytest
 from IPython.lib.pretty import pretty
 
 import agentcat
-from agentcat import EmbeddedModel, StreamScopeError, agent, map_deltas, show, streaming, text_of
+from agentcat import (
+    EmbeddedModel,
+    MessengerAgent,
+    StreamScopeError,
+    agent,
+    map_deltas,
+    show,
+    streaming,
+    text_of,
+)
 from tests.streams import Tokens
 
 pytestmark = pytest.mark.anyio
@@ -111,6 +120,10 @@ async def test_show_takes_an_invocation_and_refuses_what_is_not_a_stream() -> No
         assert await show(Tokens(["a", "b"]).invoke("x")) == "ab"
     with pytest.raises(TypeError, match=r"show\(\) reads a stream, agent.stream\(x\)"):
         await show(words)  # type: ignore[call-overload]
+    session = MessengerAgent(EmbeddedModel(pace=0))
+    session.send("laws")
+    with pytest.raises(TypeError, match=r"async for message in session.receive\(\): await show"):
+        await show(session.receive())  # type: ignore[call-overload]
     with pytest.raises(ValueError, match=r"show\(every=\) is a number of seconds"):
         await show(Tokens(["a"]).stream("x"), every=-1)
 
