@@ -14,8 +14,12 @@ importing only from the ones below it:
   values), :mod:`agentcat.transducers`;
 - on top: :mod:`agentcat.messenger` (messages, the streamed ``Reply`` with its tool calls,
   conversations, tools, the ``MessengerAgent`` session, metrics and the store) and
-  :mod:`agentcat.models` (the embedded model, a messenger);
+  :mod:`agentcat.models` (the embedded model, a messenger), and :mod:`agentcat.live` (``show``,
+  a stream watched as it arrives, live in a notebook);
   the ``agentcat`` command lives in the private ``_cli``.
+
+Imported inside a Jupyter kernel, agentcat registers its notebook hints (``_kernel``): a cell
+that pastes a script's ``anyio.run(main)`` is told to write ``await main()``.
 
 The classes the operators build (``Pipeline``, ``Retry``, ``Lifted``...) stay in their modules,
 for ``isinstance`` and annotations, and cannot be called directly; the root has those that
@@ -23,6 +27,7 @@ annotations name often (``FanOut``, ``StreamingFanOut``, ``Fallible``).
 """
 
 from agentcat import errors, monoids
+from agentcat._kernel import install_hints
 from agentcat._promise import StreamedPromise
 from agentcat._structure import Node
 from agentcat.agent import Agent, Id, agent
@@ -42,6 +47,7 @@ from agentcat.errors import (
     ToolRoundsError,
 )
 from agentcat.fallible import Fallible, fail
+from agentcat.live import show
 from agentcat.messenger import (
     REPLY,
     Conversation,
@@ -107,6 +113,7 @@ __all__ = [
     "Chunk",
     "ChunkStream",
     "StreamedPromise",
+    "show",
     "Monoid",
     "monoid_for",
     "monoid_of",
@@ -160,3 +167,5 @@ __all__ = [
     # The embedded model: offline, deterministic, the default model everywhere.
     "EmbeddedModel",
 ]
+
+install_hints()

@@ -12,6 +12,7 @@ from typing import Any, Generic, Self, TypeVar
 import anyio
 import anyio.abc
 
+from agentcat._kernel import NOTEBOOK_SCOPE_HINT, in_kernel
 from agentcat._runtime import HOST, aclose
 from agentcat.errors import StreamClosedError, StreamScopeError
 
@@ -121,8 +122,9 @@ class StreamedPromise(_Place[P], Generic[P, W]):
 
     def _needs_scope(self, message: object) -> None:
         """Say that producing runs tasks, which need the scope of ``async with``: until one is
-        open, reading raises :class:`agentcat.StreamScopeError` with ``message``."""
-        self._unscoped = StreamScopeError(message)
+        open, reading raises :class:`agentcat.StreamScopeError` with ``message`` (and, inside a
+        Jupyter kernel, how a notebook cell does it)."""
+        self._unscoped = StreamScopeError(_Scoped(message))
 
     def _entered(self, group: anyio.abc.TaskGroup) -> None:
         """The scope is open: the tasks of production start in ``group``."""
@@ -375,6 +377,22 @@ class _Replay(_Place[P]):
     def __init__(self, promise: StreamedPromise[P, Any]) -> None:
         self._promise = promise
         self._position = 0
+
+
+class _Scoped:
+    """The message of a :class:`agentcat.StreamScopeError`, with what a notebook cell writes
+    added when it is read inside a Jupyter kernel (where the error is raised, not where the
+    stream was made)."""
+
+    __slots__ = ("_message",)
+
+    def __init__(self, message: object) -> None:
+        self._message = message
+
+    def __str__(self) -> str:
+        return f"{self._message}{NOTEBOOK_SCOPE_HINT if in_kernel() else ''}"
+
+    __repr__ = __str__
 
 
 class _Said:

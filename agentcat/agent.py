@@ -13,7 +13,7 @@ import functools
 import inspect
 import types
 from abc import ABCMeta, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -32,7 +32,7 @@ from attrs import frozen
 from agentcat._annotations import awaited, hints_of
 from agentcat._functions import check_function, name_of
 from agentcat._meta import NoPublicConstructor, create
-from agentcat._structure import Node, Walk, render, walk
+from agentcat._structure import Node, Walk, mimebundle, render, walk
 from agentcat.errors import CompositionError
 
 if TYPE_CHECKING:
@@ -93,6 +93,14 @@ class Agent(Generic[In, Out], metaclass=ABCMeta):
 
     def __repr__(self) -> str:
         return render(self.describe())
+
+    def _repr_mimebundle_(
+        self, include: Container[str] | None = None, exclude: Container[str] | None = None
+    ) -> dict[str, str]:
+        """What Jupyter shows of the agent: its diagram (``describe().svg()``), and its
+        ``repr`` as the plain text (Jupyter passes ``include`` and ``exclude`` and filters
+        itself)."""
+        return mimebundle(self.describe(), repr(self))
 
     # What a composite asks of its parts, as steps of a walk (see `Composite`); a leaf answers
     # with its value.

@@ -200,8 +200,9 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
             stream._needs_scope(
                 _Said(
                     "the stream of {} runs tasks (a fan-out or a parallel product), which need "
-                    "a scope that owns them: read it inside `async with stream:`, or `await "
-                    "stream` for the whole value",
+                    "a scope that owns them: read it inside `async with stream:` (as in `async "
+                    "with agent.stream(x) as stream:`, then `async for chunk in stream:`), or "
+                    "`await stream` for the whole value",
                     name,
                 )
             )
@@ -214,6 +215,18 @@ class ChunkStream(StreamedPromise[Chunk[T], W]):
         return (
             f"<{type(self).__name__} of {self._name!s}, unread: {read}, or await it for the "
             "whole value>"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How IPython shows the stream, as a cell's last expression say. Showing cannot run
+        it (a formatter runs inside the kernel's loop, and a task reading on would outlive the
+        cell), so an unread stream says how to watch it instead."""
+        if self._items or self._finished or self._pulling:
+            printer.text(repr(self))
+            return
+        printer.text(
+            f"<{type(self).__name__} of {self._name!s}, unread: `await agentcat.show(stream)` "
+            "shows it here as it streams, `await stream` gives the whole value>"
         )
 
     @property
@@ -383,3 +396,7 @@ class Invocation(Awaitable[ChunkStream[T, Any]], AsyncIterable[Chunk[T]]):
 
     def __repr__(self) -> str:
         return f"<invocation of {self.stream!r}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How IPython shows the call: as its stream (which says how to watch it)."""
+        self.stream._repr_pretty_(printer, cycle)

@@ -21,8 +21,18 @@ from agentcat._meta import NoPublicConstructor
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "agentcat"
 
-DATA_PLANE = {"errors", "monoids", "chunks", "_promise", "_runtime", "_annotations", "_structure"}
-"""Modules that know nothing of agents (``_meta`` is the metaclass; it imports nothing)."""
+DATA_PLANE = {
+    "errors",
+    "monoids",
+    "chunks",
+    "_promise",
+    "_runtime",
+    "_annotations",
+    "_structure",
+    "_kernel",
+}
+"""Modules that know nothing of agents (``_meta`` is the metaclass; it imports nothing;
+``_kernel`` tells whether agentcat runs in a Jupyter kernel, for the notebook hints)."""
 ALGEBRA = {"agent", "streaming", "sequence", "products", "resilience", "fallible", "transducers"}
 DESIGNED_CYCLE = {"agent", "streaming", "sequence", "products", "resilience", "fallible"}
 """The operators of ``Agent`` build the combinators, which are agents: the one cycle, by design."""

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import anyio
 
-from agentcat import REPLY, Conversation, Reply, StreamingAgent, StreamingError, Usage
+from agentcat import REPLY, Conversation, Node, Reply, StreamingAgent, StreamingError, Usage
 from agentcat.errors import OverloadedError, ProviderError, RateLimitedError
 from agentcat_adapters._resume import Resumed, continuable
 
@@ -233,6 +233,10 @@ class WireMessenger(StreamingAgent[Conversation | str, Reply]):
     @property
     def name(self) -> str:
         return f"{self.provider}:{self.model}"
+
+    def describe(self) -> Node:
+        """A model stage, called ``provider:model``."""
+        return Node("model", self.name)
 
     @asynccontextmanager
     async def _connected(self) -> AsyncIterator[Any]:

@@ -22,6 +22,7 @@ from agentcat import (
     REPLY,
     Conversation,
     Message,
+    Node,
     ProviderError,
     Reply,
     StreamingAgent,
@@ -59,6 +60,10 @@ class Resumed(StreamingAgent[Conversation | str, Reply]):
     @property
     def name(self) -> str:
         return f"{self.messenger.name} (resumed)"
+
+    def describe(self) -> Node:
+        """A model stage, called as its messenger is, marked ``(resumed)``."""
+        return Node("model", self.name)
 
     def supports_tool_use(self) -> bool:
         """Whether the model is offered the conversation's tools, and may call them."""

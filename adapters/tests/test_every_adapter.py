@@ -45,6 +45,7 @@ from agentcat import (
     ConnectionLostError,
     Conversation,
     Meter,
+    Node,
     OverloadedError,
     ProviderError,
     RateLimitedError,
@@ -301,3 +302,10 @@ async def test_the_key_reaches_the_server_and_no_log_line(
     assert caplog.records or adapter.name == "websocket"  # (the SDKs log at this level)
     assert KEY not in caplog.text
     assert KEY not in repr(messenger)
+
+
+async def test_a_messenger_is_a_model_stage_in_a_diagram(adapter: Adapter) -> None:
+    async with serving(adapter, adapter.reply(["Hi"], None)) as (messenger, _):
+        assert messenger.describe() == Node("model", f"{adapter.name}:m")
+        assert repr(messenger).endswith("Messenger('m')")  # (its repr is its own, as before)
+        assert '<g class="stage model">' in messenger.describe().svg()

@@ -25,7 +25,15 @@ from attrs import define, frozen
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from agentcat import REPLY, ConnectionLostError, Reply, StreamingAgent, StreamingError, Usage
+from agentcat import (
+    REPLY,
+    ConnectionLostError,
+    Node,
+    Reply,
+    StreamingAgent,
+    StreamingError,
+    Usage,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -263,4 +271,5 @@ def test_a_resumed_messenger_is_a_streaming_agent_that_says_what_it_is() -> None
     resumed = OllamaMessenger("llama-test").with_resume(3)
     assert isinstance(resumed, StreamingAgent)
     assert repr(resumed) == "OllamaMessenger('llama-test').with_resume(3)"
+    assert resumed.describe() == Node("model", "ollama:llama-test (resumed)")
     assert resumed.supports_tool_use()

@@ -25,6 +25,7 @@ from functools import partial
 import anyio
 
 from agentcat._runtime import HOST, gather
+from agentcat._structure import Node
 from agentcat.agent import agent
 from agentcat.errors import ToolRoundsError
 from agentcat.messenger.conversation import Conversation
@@ -132,6 +133,10 @@ class MessengerAgent(StreamingAgent[str | Message, Reply]):
     @property
     def name(self) -> str:
         return f"MessengerAgent({self.messenger.name})"
+
+    def describe(self) -> Node:
+        """A model stage (in a pipeline, a session is where the model answers)."""
+        return Node("model", self.name)
 
     @property
     def runs_tasks(self) -> bool:

@@ -27,6 +27,7 @@ import anyio
 import anyio.lowlevel
 from attrs import field, frozen, validators
 
+from agentcat._structure import Node
 from agentcat.messenger.conversation import Conversation, ToolSpec
 from agentcat.messenger.message import Message
 from agentcat.messenger.reply import Reply, Text, Thinking, ToolCall, Usage
@@ -128,6 +129,10 @@ class EmbeddedModel(StreamingAgent[Conversation | str, Reply]):
     @property
     def name(self) -> str:
         return self.label
+
+    def describe(self) -> Node:
+        """A model stage, called by its label."""
+        return Node("model", self.label)
 
     def supports_tool_use(self) -> bool:
         """Whether it calls the tools a conversation offers (it does)."""

@@ -113,6 +113,21 @@ class LawResult:
     error: str | None = None
     examples: int = 0
 
+    def __str__(self) -> str:
+        from agentcat_laws.report import render_result
+
+        return render_result(self)
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows the result: a table of one row."""
+        from agentcat_laws.report import render_result_html
+
+        return render_result_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How IPython shows the result as text: rendered, as ``str`` does."""
+        printer.text(str(self))
+
 
 @frozen
 class LawReport:
@@ -145,3 +160,14 @@ class LawReport:
         from agentcat_laws.report import render
 
         return render(self)
+
+    def _repr_html_(self) -> str:
+        """How a notebook shows the report: a table of the laws, the counterexample of each
+        broken one beside it."""
+        from agentcat_laws.report import render_html
+
+        return render_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How IPython shows the report as text: rendered, as ``str`` does."""
+        printer.text(str(self))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from html.parser import HTMLParser
 
 import anyio
 import anyio.lowlevel
@@ -85,6 +86,66 @@ def test_the_report_shows_the_law_and_the_shrunk_counterexample() -> None:
     )
     assert not report.passed
     assert [r.law.name for r in report.broken] == ["M1", "M3"]
+
+
+@transducer
+async def untag(deltas: AsyncIterator[str]) -> AsyncIterator[str]:
+    async for delta in deltas:  # each chunk on its own: a tag cut in two gets through
+        yield delta.replace("<b>", "")
+
+
+class Page(HTMLParser):
+    """The rows of an HTML table, each a list of its cells' text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell = False
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+            self.cell = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self.cell = False
+
+    def handle_data(self, data: str) -> None:
+        if self.cell:
+            self.rows[-1][-1] += data
+
+
+def test_the_report_as_html_is_a_table_of_the_laws_with_every_value_escaped() -> None:
+    tags = st.lists(st.sampled_from(["<b>", "<", "b>", "x"]), max_size=4).map("".join)
+    report = check_laws_sync(untag, inputs=tags, laws=["S3", "C1"], settings=SHRINK)
+    html = report._repr_html_()
+    assert "'<b>'" not in html  # the counterexample's markup is text, not markup
+    head, identity, soundness = Page(html).rows
+    assert head == ["law", "statement", "verdict", "counterexample"]
+    assert identity == [
+        "C1left identity",
+        "Id >> f ≡ f",
+        f"held{report['C1'].examples} examples",
+        "",
+    ]
+    assert soundness[2].startswith("broken")
+    told = [line.removeprefix("      ") for line in str(report["S3"]).splitlines()[1:]]
+    assert (
+        soundness[3].splitlines()
+        == told
+        == [
+            "counterexample (shrunk):",
+            "  x        = '<b>'",
+            "  chunking = ['<', 'b>']",
+            "q((chunking >> t)(x)) -> '<b>'",
+            "q(t(x))               -> ''",
+        ]
+    )
+    assert Page(report["S3"]._repr_html_()).rows[1] == soundness
 
 
 @anyio_test

@@ -187,7 +187,7 @@ def _portable(value: Any, agent: Agent[Any, Any]) -> Any:
     """``value``, checked to cross to the driver: a value that cannot be pickled is a
     :class:`agentcat_ray.RemoteError` here, naming the agent, not Ray's own failure there."""
     try:
-        cloudpickle.dumps(value)  # type: ignore[no-untyped-call]
+        cloudpickle.dumps(value)
     except Exception as error:
         raise RemoteError(
             f"{agent!r} gave {type(value).__qualname__} {_short(value)}, which cannot be pickled "
@@ -200,7 +200,7 @@ def _portable_error(error: Exception, agent: Agent[Any, Any]) -> Exception:
     """``error`` if it can cross to the driver as itself, else a :class:`RemoteError` with its
     type, text and traceback (an exception whose constructor pickling cannot call, say)."""
     try:
-        cloudpickle.loads(cloudpickle.dumps(error))  # type: ignore[no-untyped-call]
+        cloudpickle.loads(cloudpickle.dumps(error))
     except Exception as failure:
         told = "".join(traceback.format_exception(error))
         return RemoteError(

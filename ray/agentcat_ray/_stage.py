@@ -64,7 +64,7 @@ class Actor:
 
     def __init__(self, agent: Agent[Any, Any], options: dict[str, Any]) -> None:
         try:
-            self._pickled = cloudpickle.dumps(agent)  # type: ignore[no-untyped-call]
+            self._pickled = cloudpickle.dumps(agent)
         except Exception as error:
             raise CompositionError(
                 f"on_ray({agent!r}): the agent cannot be pickled to go to its actor ({error}); "

@@ -23,7 +23,7 @@ from agentcat import ChunkStream, streaming
 from ray import cloudpickle
 
 # The workers cannot import the test folder: what is defined here travels by value.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])  # type: ignore[no-untyped-call]
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 DEADLINE = 60.0
 """Seconds a test may take before it fails with TimeoutError."""
