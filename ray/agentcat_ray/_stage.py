@@ -218,9 +218,6 @@ class _Remote(Ending[Any]):
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._finished = False
 
-    def __aiter__(self) -> _Remote:
-        return self
-
     async def __anext__(self) -> Any:
         batch = self._batch
         while not batch:

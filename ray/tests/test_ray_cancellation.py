@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
 from agentcat_ray import on_ray
 from ray_cluster import chunks_of, count, numbers, read, wait
 
-from agentcat import map_deltas, transducer
+from agentcat import ChunkStream, map_deltas, transducer
 
 pytestmark = pytest.mark.anyio
 
@@ -26,12 +27,17 @@ BOUND = 4 * MAX_BATCH + 1
 FAN = on_ray(numbers & numbers)
 
 
+async def leave_after(stream: ChunkStream[Any], index: int) -> None:
+    """Read ``stream`` inside ``async with`` up to chunk ``index``, then leave with ``break``."""
+    async with stream:
+        async for chunk in stream:
+            if chunk.index == index:
+                break
+
+
 async def test_leaving_async_with_stops_the_remote_producer() -> None:
     request, name = count(10_000)
-    async with REMOTE.stream(request) as stream:
-        async for chunk in stream:
-            if chunk.index == 2:
-                break
+    await leave_after(REMOTE.stream(request), 2)
     pulled, closed = await read(name)
     assert closed == 1
     assert 3 <= pulled <= 3 + BOUND
@@ -92,10 +98,7 @@ async def test_an_error_downstream_stops_the_remote_producer() -> None:
 
 async def test_a_remote_fan_out_left_early_closes_both_branches() -> None:
     request, name = count(10_000)
-    async with FAN.stream(request) as stream:
-        async for chunk in stream:
-            if chunk.index == 3:
-                break
+    await leave_after(FAN.stream(request), 3)
     pulled, closed = await read(name)
     assert closed == 2  # both branches read `numbers` under the same key
     assert pulled < 20_000
